@@ -1,0 +1,112 @@
+"""Alert identity and change detection.
+
+Two different questions, kept apart on purpose:
+
+* ``fingerprint`` answers *which alert is this?*  It is stable for the life of an
+  alert (label set, or a sender-supplied dedup key) and is what storage keys on.
+* ``content_hash`` answers *did anything about it change?*  It lets the service skip
+  writes and timeline entries when a sender merely repeats itself (Prometheus resends
+  every firing alert every minute).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import lru_cache
+
+__all__ = [
+    "FINGERPRINT_OFFSET",
+    "alertmanager_fingerprint",
+    "content_hash",
+    "dedup_fingerprint",
+    "fnv1a64",
+]
+
+# FNV-1a 64-bit parameters, as in prometheus/common model/fnv.go.
+FINGERPRINT_OFFSET = 0xCBF29CE484222325
+_FNV_PRIME = 0x100000001B3
+_MASK = 0xFFFFFFFFFFFFFFFF
+# model.SeparatorByte: never occurs in valid UTF-8, so segment boundaries are unambiguous.
+_SEP = b"\xff"
+_CONTENT_HASH_VERSION = 1
+
+
+def fnv1a64(data: bytes, h: int = FINGERPRINT_OFFSET) -> int:
+    """FNV-1a 64 of ``data`` continuing from ``h``."""
+    for byte in data:
+        h = ((h ^ byte) * _FNV_PRIME) & _MASK
+    return h
+
+
+def _utf8(text: str) -> bytes:
+    # surrogatepass: JSON may carry lone surrogates; hashing must still not raise.
+    return text.encode("utf-8", "surrogatepass")
+
+
+@lru_cache(maxsize=65536)
+def _label_fingerprint(items: tuple[tuple[str, str], ...]) -> str:
+    h = FINGERPRINT_OFFSET
+    for name, value in items:
+        h = fnv1a64(_utf8(name) + _SEP + _utf8(value) + _SEP, h)
+    return f"{h:016x}"
+
+
+def alertmanager_fingerprint(labels: Mapping[str, str]) -> str:
+    """Alertmanager's fingerprint of a label set, so our ids match what users see there.
+
+    Same as prometheus/common ``LabelSet.Fingerprint()``: FNV-1a 64 over the label names
+    in sorted (byte) order, hashing ``name 0xFF value 0xFF`` for each pair, printed as
+    16 lowercase hex digits.  The empty set hashes to the FNV offset basis.
+    Cached because Prometheus resends the same label sets every minute.
+    """
+    # Python orders str by code point, which equals UTF-8 byte order (Go's sort).
+    return _label_fingerprint(tuple(sorted(labels.items())))
+
+
+def dedup_fingerprint(scope: str, key: str) -> str:
+    """Fingerprint for alerts identified by a sender dedup key (PagerDuty, Opsgenie alias).
+
+    ``scope`` namespaces keys (format slug, or the integration id: PagerDuty keys are
+    only unique per routing key).  The input is three 0xFF-terminated segments
+    (``"warroom.dedup" scope key``) while a label set always hashes an even number,
+    so a dedup fingerprint cannot equal a label fingerprint except by a 64-bit collision.
+    """
+    h = fnv1a64(b"warroom.dedup" + _SEP + _utf8(scope) + _SEP + _utf8(key) + _SEP)
+    return f"{h:016x}"
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def content_hash(
+    *,
+    labels: Mapping[str, str],
+    annotations: Mapping[str, str],
+    status: str,
+    ends_at: datetime | None,
+    summary: str,
+    severity: str | None,
+) -> str:
+    """SHA-256 (hex) of what an on-call engineer would call "the alert changed".
+
+    Hashed: a version number, labels, annotations, status, summary, severity and, for
+    resolved alerts only, ``ends_at`` (the resolution time), as canonical JSON (sorted
+    keys, ASCII-escaped, compact).  Not hashed: ``starts_at``, ``generator_url``,
+    ``raw`` and a firing alert's ``ends_at``: that one is a lease Prometheus renews
+    on every resend (eval time + 4 m), and renewing a lease is not a change.
+    """
+    doc = {
+        "v": _CONTENT_HASH_VERSION,
+        "labels": dict(labels),
+        "annotations": dict(annotations),
+        "status": str(status),
+        "ends_at": _utc_text(ends_at) if ends_at is not None and status == "resolved" else None,
+        "summary": summary,
+        "severity": severity,
+    }
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()

@@ -1,0 +1,169 @@
+"""Small validators shared by the formats; each raises FieldError naming the field."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from warroom.alerts.formats.base import OptionsError
+
+ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
+
+_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?"
+    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?"
+)
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+class FieldError(Exception):
+    """A field is wrong; converted to ItemError / FormatError by the format."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a decoded value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def require_aware(now: datetime) -> datetime:
+    """Parsers need a timezone-aware clock; a naive one is a programming error."""
+    if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
+        raise TypeError("now must be a timezone-aware datetime")
+    return now.astimezone(UTC)
+
+
+def is_valid_utf8(text: str) -> bool:
+    """False for strings holding lone surrogates (possible from JSON ``\\ud800``)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parse_timestamp(value: object, field: str) -> datetime | None:
+    """RFC 3339 / ISO 8601 timestamp to aware UTC; missing or Go's zero time gives None.
+
+    A missing offset is read as UTC; fractions beyond microseconds are truncated.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FieldError(field, f"'{field}' must be an RFC 3339 timestamp string, got {json_type(value)}")
+    match = _TIMESTAMP.fullmatch(value.strip())
+    if match is None:
+        raise FieldError(field, f"'{field}' is not a valid RFC 3339 timestamp: {value[:64]!r}")
+    year, month, day, hour, minute, second, frac, zulu, sign, oh, om = match.groups()
+    try:
+        tz = UTC
+        if sign:
+            offset = timedelta(hours=int(oh), minutes=int(om))
+            tz = timezone(-offset if sign == "-" else offset)
+        micros = int((frac or "0")[:6].ljust(6, "0"))
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=tz
+        ).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise FieldError(field, f"'{field}' is not a valid RFC 3339 timestamp: {value[:64]!r}") from None
+    return None if moment == ZERO_TIME else moment
+
+
+def optional_str(obj: Mapping[str, Any], key: str, field: str | None = None) -> str | None:
+    """``obj[key]`` if it is a string, None if absent or null; otherwise a FieldError."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        name = field or key
+        raise FieldError(name, f"'{name}' must be a string, got {json_type(value)}")
+    return value
+
+
+def string_map(value: object, field: str, *, drop_empty: bool) -> dict[str, str]:
+    """A JSON object of string values (null/missing is empty); empty values optionally dropped."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FieldError(field, f"'{field}' must be an object of strings, got {json_type(value)}")
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(item, str):
+            raise FieldError(
+                f"{field}.{key}", f"'{field}.{key}' must be a string, got {json_type(item)}"
+            )
+        if not is_valid_utf8(key) or not is_valid_utf8(item):
+            raise FieldError(f"{field}.{key}", f"'{field}' contains invalid UTF-8")
+        if drop_empty and item == "":
+            continue
+        out[key] = item
+    return out
+
+
+def is_label_name(name: str) -> bool:
+    """Prometheus (pre-UTF-8) label name rule, which Alertmanager 0.25 enforces."""
+    return _LABEL_NAME.fullmatch(name) is not None
+
+
+def summary_for(annotations: Mapping[str, str], labels: Mapping[str, str]) -> str:
+    """Title for label/annotation alerts: summary, else alertname, else the label set."""
+    for text in (annotations.get("summary"), annotations.get("title"), labels.get("alertname")):
+        if text:
+            return text
+    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def dedup_scope(options: Mapping[str, Any], slug: str) -> str:
+    """The namespace for dedup-key fingerprints (default: the format slug)."""
+    scope = options.get("dedup_scope", slug)
+    if not isinstance(scope, str) or not scope:
+        raise OptionsError("option 'dedup_scope' must be a non-empty string")
+    return scope
+
+
+def new_dedup_key(
+    options: Mapping[str, Any], body: Mapping[str, Any], now: datetime
+) -> str:
+    """Key for a trigger that came without one: ``options['new_key']()`` if given.
+
+    Otherwise 32 hex digits derived from the body and ``now``: pure and reproducible,
+    yet distinct per request as with PagerDuty, which returns a fresh key each time.
+    """
+    factory: Callable[[], str] | None = options.get("new_key")
+    if factory is not None:
+        if not callable(factory):
+            raise OptionsError("option 'new_key' must be a callable returning a string")
+        key = factory()
+        if not isinstance(key, str) or not key:
+            raise OptionsError("option 'new_key' returned no key")
+        return key
+    text = json.dumps(body, sort_keys=True, ensure_ascii=True, default=str)
+    seed = f"{now.astimezone(UTC).isoformat()}\n{text}".encode("ascii")
+    return hashlib.sha256(seed).hexdigest()[:32]
+
+
+def stringify(value: object) -> str:
+    """A JSON value as annotation text: strings as-is, the rest as compact JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,1 @@
+"""The HTTP edge: app factory, dependencies and error mapping. Domains own their routes."""

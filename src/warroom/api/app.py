@@ -1,0 +1,76 @@
+"""The ASGI application factory: wires settings, configuration and database to the routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+import warroom
+from warroom.api import errors
+from warroom.api.limits import BodySizeLimit
+from warroom.api.state import AppState
+from warroom.auth.routes import router as auth_router
+from warroom.config import WarroomConfig, load_config
+from warroom.db import Database
+from warroom.engine import Engine
+from warroom.incidents.routes import router as incidents_router
+from warroom.incidents.service import SeverityPolicy
+from warroom.settings import Settings
+
+
+def policy_from(config: WarroomConfig) -> SeverityPolicy:
+    return SeverityPolicy(
+        scale=config.severity_scale(), rules=config.classifier_rules(),
+        fallback=config.classifier_fallback(),
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    config: WarroomConfig | None = None,
+    db: Database | None = None,
+    engine: Engine | None = None,
+) -> FastAPI:
+    """Build the app; `engine` (if given) starts and stops with it."""
+    config = config if config is not None else load_config(settings.config)
+    db = db or Database(settings.sqlalchemy_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if engine:
+            engine.start()
+        try:
+            yield
+        finally:
+            if engine:
+                engine.stop()
+
+    app = FastAPI(
+        title="warroom",
+        version=warroom.__version__,
+        description="Incident response automation: incidents, timeline, reports.",
+        lifespan=lifespan,
+    )
+    app.state.warroom = AppState(settings=settings, config=config, db=db, policy=policy_from(config))
+    errors.install(app)
+    app.include_router(incidents_router)
+    app.include_router(auth_router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> JSONResponse:
+        """Liveness and database reachability; no authentication."""
+        try:
+            with db.reading() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as exc:  # report, don't crash: this is what health checks are for
+            return JSONResponse({"status": "fail", "database": type(exc).__name__},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "version": warroom.__version__})
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,80 @@
+"""Engines and sessions tuned for the embedded SQLite default and for PostgreSQL.
+
+SQLite: WAL so readers never block the writer, a busy timeout, foreign keys on, and
+`BEGIN IMMEDIATE` for write transactions. A deferred transaction that reads and then writes
+can fail with SQLITE_BUSY without waiting when another writer got in between (the classic
+SQLite "deadlock"); taking the write lock up front makes writers queue on busy_timeout instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+WRITE_OPTION = "warroom_write"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event decide how a transaction starts.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Database:
+    """One engine per process, with read and write session factories."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            # NullPool: SQLite connections are cheap and this avoids sharing a connection
+            # (and its lock state) between threads.
+            self.engine = create_engine(url, echo=echo, poolclass=NullPool)
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
+        write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(bind=write_engine, expire_on_commit=False)
+
+    def session(self, *, write: bool) -> Session:
+        """A new session; write sessions take SQLite's write lock when they begin."""
+        return (self._writer if write else self._reader)()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write unit of work: commit on success, roll back on any error."""
+        with self.session(write=True) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only unit of work."""
+        with self.session(write=False) as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

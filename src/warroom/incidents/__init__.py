@@ -1,0 +1,1 @@
+"""Incidents: lifecycle, severity, roles, reports. The centre every other domain attaches to."""

@@ -1,0 +1,1 @@
+"""The typed, append-only incident timeline."""

@@ -1,0 +1,51 @@
+"""Appending to and reading the timeline. Callers own the transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warroom.timeline.kinds import EntryType, Source
+from warroom.timeline.models import TimelineEntry
+
+
+def append(
+    session: Session,
+    incident_id: uuid.UUID,
+    *,
+    kind: str,
+    type: EntryType,
+    summary: str,
+    at: datetime,
+    source: Source = Source.HUMAN,
+    actor: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> TimelineEntry:
+    """Add an entry in the caller's transaction, so it lands with the change it describes."""
+    entry = TimelineEntry(
+        incident_id=incident_id,
+        kind=kind,
+        type=type.value,
+        source=source.value,
+        actor=actor,
+        summary=summary,
+        at=at,
+        details=details or {},
+    )
+    session.add(entry)
+    return entry
+
+
+def entries(
+    session: Session, incident_id: uuid.UUID, types: Sequence[str] | None = None
+) -> list[TimelineEntry]:
+    """The incident's timeline, oldest first."""
+    query = select(TimelineEntry).where(TimelineEntry.incident_id == incident_id)
+    if types:
+        query = query.where(TimelineEntry.type.in_(list(types)))
+    return list(session.scalars(query.order_by(TimelineEntry.at, TimelineEntry.id)))
