@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+
+import orjson
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -48,10 +50,8 @@ def _utf8(text: str) -> bytes:
 
 @lru_cache(maxsize=65536)
 def _label_fingerprint(items: tuple[tuple[str, str], ...]) -> str:
-    h = FINGERPRINT_OFFSET
-    for name, value in items:
-        h = fnv1a64(_utf8(name) + _SEP + _utf8(value) + _SEP, h)
-    return f"{h:016x}"
+    data = b"".join(_utf8(name) + _SEP + _utf8(value) + _SEP for name, value in items)
+    return f"{fnv1a64(data):016x}"
 
 
 def alertmanager_fingerprint(labels: Mapping[str, str]) -> str:
@@ -95,7 +95,8 @@ def content_hash(
 
     Hashed: a version number, labels, annotations, status, summary, severity and, for
     resolved alerts only, ``ends_at`` (the resolution time), as canonical JSON (sorted
-    keys, ASCII-escaped, compact).  Not hashed: ``starts_at``, ``generator_url``,
+    keys, compact, UTF-8; lone surrogates, which orjson refuses, are written with
+    ``surrogatepass``).  Not hashed: ``starts_at``, ``generator_url``,
     ``raw`` and a firing alert's ``ends_at``: that one is a lease Prometheus renews
     on every resend (eval time + 4 m), and renewing a lease is not a change.
     """
@@ -108,5 +109,9 @@ def content_hash(
         "summary": summary,
         "severity": severity,
     }
-    text = json.dumps(doc, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+    try:
+        data = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        data = text.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()

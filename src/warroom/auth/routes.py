@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from warroom.api.problems import problems
 from warroom.api.state import Admin, State
 from warroom.auth import service
 from warroom.auth.models import ApiToken
@@ -12,8 +13,7 @@ from warroom.clock import utcnow
 from warroom.textfields import Name
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
-ERRORS = {401: {"description": "missing or invalid token"},
-          403: {"description": "admins only"}}
+ERRORS = problems()
 
 
 def _out(row: ApiToken) -> TokenOut:
@@ -28,7 +28,7 @@ def list_tokens(state: State, _who: Admin) -> list[TokenOut]:
 
 
 @router.post("/tokens", status_code=201, response_model=TokenCreated,
-             responses={**ERRORS, 409: {"description": "name taken"}})
+             responses=problems(409))
 def create_token(state: State, _who: Admin, body: TokenCreate) -> TokenCreated:
     with state.db.transaction() as session:
         row, plaintext = service.create_token(session, body.name, body.role.value, utcnow())
@@ -36,7 +36,7 @@ def create_token(state: State, _who: Admin, body: TokenCreate) -> TokenCreated:
 
 
 @router.delete("/tokens/{name}", response_model=TokenOut,
-               responses={**ERRORS, 404: {"description": "no such token"}})
+               responses=problems(404))
 def revoke_token(state: State, _who: Admin, name: Name) -> TokenOut:
     with state.db.transaction() as session:
         return _out(service.revoke_token(session, name, utcnow()))

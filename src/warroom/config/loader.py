@@ -22,6 +22,21 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
     return _Located(mapping, lines, node.start_mark.line + 1)
 
 
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> list[Any]:
+    items = loader.construct_sequence(node, deep=True)
+    return _LocatedList(items, [item.start_mark.line + 1 for item in node.value],
+                        node.start_mark.line + 1)
+
+
+class _LocatedList(list[Any]):
+    """A list that knows the source line of each item."""
+
+    def __init__(self, data: list[Any], lines: list[int], line: int) -> None:
+        super().__init__(data)
+        self.lines = lines
+        self.line = line
+
+
 class _Located(dict[Any, Any]):
     """A dict that knows the source line of each of its keys."""
 
@@ -34,6 +49,9 @@ class _Located(dict[Any, Any]):
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping  # type: ignore[arg-type]
 )
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence  # type: ignore[arg-type]
+)
 
 
 def _line_of(data: Any, loc: tuple[int | str, ...]) -> int | None:
@@ -43,9 +61,9 @@ def _line_of(data: Any, loc: tuple[int | str, ...]) -> int | None:
         if isinstance(node, _Located) and part in node.lines:
             line = node.lines[part]
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        elif isinstance(node, _LocatedList) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.lines[part]
             node = node[part]
-            line = getattr(node, "line", line)
         else:
             break
     return line

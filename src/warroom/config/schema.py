@@ -84,7 +84,7 @@ class WarroomConfig(_Strict):
                         f"severity name or alias {key!r} is used twice ({seen[folded]}, {level.name})"
                     )
                 seen[folded] = level.name
-        scale = self.severity_scale()
+        scale = self._scale(default="")
         names = ", ".join(scale.accepted)
         if scale.get(self.default_severity) is None:
             raise ValueError(f"default_severity {self.default_severity!r} is not one of: {names}")
@@ -100,6 +100,10 @@ class WarroomConfig(_Strict):
         return self
 
     def severity_scale(self) -> SeverityScale:
+        scale = self._scale(default="")
+        return self._scale(default=scale.canonical(self.default_severity))
+
+    def _scale(self, default: str) -> SeverityScale:
         levels = [
             SeverityLevel(
                 name=s.name, rank=i + 1, aliases=tuple(s.aliases), description=s.description,
@@ -109,8 +113,7 @@ class WarroomConfig(_Strict):
             )
             for i, s in enumerate(self.severities)
         ]
-        scale = SeverityScale(tuple(levels), default="")
-        return SeverityScale(tuple(levels), default=scale.canonical(self.default_severity))
+        return SeverityScale(tuple(levels), default=default)
 
     def classifier_rules(self) -> tuple[ClassifierRule, ...]:
         if self.classifier.rules is None:

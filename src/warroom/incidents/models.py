@@ -60,7 +60,7 @@ class Incident(Base):
 
     @property
     def service_names(self) -> list[str]:
-        return [s.service for s in self.services]
+        return sorted(s.service for s in self.services)
 
 
 class IncidentService(Base):

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from warroom.api.problems import problems
 from warroom.api.state import Responder, State, Viewer
 from warroom.clock import as_utc, utcnow
 from warroom.incidents import service
@@ -36,11 +37,8 @@ from warroom.timeline import service as timeline
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 
-ERRORS = {
-    401: {"description": "missing or invalid token"},
-    403: {"description": "the token's role may not do this"},
-}
-NOT_FOUND = {404: {"description": "no such incident"}}
+ERRORS = problems()
+NOT_FOUND = problems(404)
 
 
 @router.get("/incidents", response_model=IncidentPage, responses=ERRORS)
@@ -71,7 +69,7 @@ def list_incidents(
 
 
 @router.post("/incidents", status_code=201, response_model=IncidentOut,
-             responses={**ERRORS, 422: {"description": "invalid input or unknown severity"}})
+             responses=problems(413))
 def declare_incident(
     state: State, who: Responder, body: IncidentCreate, response: Response
 ) -> IncidentOut:
@@ -121,8 +119,7 @@ def _transition_route(action: Action) -> None:
     router.add_api_route(
         f"/incidents/{{incident_id}}/{action.value}", handler, methods=["POST"],
         response_model=IncidentOut, summary=f"{action.value.capitalize()} an incident",
-        responses={**ERRORS, **NOT_FOUND,
-                   409: {"description": "not allowed from the incident's current status"}},
+        responses=problems(404, 409),
     )
 
 

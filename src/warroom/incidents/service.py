@@ -208,7 +208,7 @@ def update_incident(
             changes[name] = {"from": getattr(incident, name), "to": given[name]}
             setattr(incident, name, given[name])
     if "services" in given and given["services"] is not None:
-        new_services = list(dict.fromkeys(given["services"]))
+        new_services = sorted(set(given["services"]))
         if new_services != incident.service_names:
             changes["services"] = {"from": incident.service_names, "to": new_services}
             incident.services = [IncidentService(service=s) for s in new_services]

@@ -65,7 +65,8 @@ def schedule_to_ical(
     cal = _calendar(f"On-call: {label}")
     for sh in _window_shifts(schedule, start, end):
         cal.add_component(_event(schedule, sh, f"{sh.person} on call ({label})", stamp))
-    return cal.to_ical()
+    data: bytes = cal.to_ical()
+    return data
 
 
 def person_to_ical(
@@ -88,4 +89,5 @@ def person_to_ical(
     for sched, sh in pairs:
         label = sched.name or sched.id
         cal.add_component(_event(sched, sh, f"On call: {label}", stamp))
-    return cal.to_ical()
+    data: bytes = cal.to_ical()
+    return data

@@ -10,18 +10,19 @@ evaluates the resolver once per elementary interval.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from warroom.oncall.config import (
     OVERRIDE_LAYER,
-    Layer,
     Restriction,
     Schedule,
     parse_clock,
     parse_weekly_clock,
 )
 from warroom.oncall.rotation import (
+    Cycle,
     cycle_for,
     local_to_utc,
     localize_input,
@@ -32,6 +33,7 @@ from warroom.oncall.rotation import (
 #: How far `next_shifts` looks ahead at most.
 MAX_HORIZON = timedelta(days=366)
 _EPS = timedelta(microseconds=1)
+_MAX = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -88,53 +90,85 @@ def _window_on(r: Restriction, day: date) -> tuple[datetime, datetime] | None:
     return lo, hi if hi > lo else hi + timedelta(days=1)
 
 
-def _layer_windows(
-    layer: Layer, tz: tzinfo, start: datetime, end: datetime
-) -> list[tuple[datetime, datetime]] | None:
-    """All restriction windows of a layer, or None when it is unrestricted."""
-    if not layer.restrict:
+def _merge(windows: list[tuple[datetime, datetime]]) -> tuple[tuple[datetime, datetime], ...]:
+    out: list[tuple[datetime, datetime]] = []
+    for lo, hi in sorted(windows):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """A layer prepared for one query range: its cycle and merged UTC windows."""
+
+    name: str
+    cycle: Cycle
+    windows: tuple[tuple[datetime, datetime], ...] | None  # None = unrestricted
+
+    def covers(self, at: datetime) -> bool:
+        if self.windows is None:
+            return True
+        i = bisect_right(self.windows, (at, _MAX)) - 1
+        return i >= 0 and at < self.windows[i][1]
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A schedule prepared for instants in [start, end): no per-instant re-parsing."""
+
+    overrides: tuple[tuple[datetime, datetime, str], ...]
+    layers: tuple[_Layer, ...]
+
+    def resolve(self, at: datetime) -> tuple[str, str] | None:
+        """(person, layer) on call at UTC instant `at`, or None."""
+        for lo, hi, person in reversed(self.overrides):
+            if lo <= at < hi:
+                return person, OVERRIDE_LAYER
+        for layer in reversed(self.layers):
+            if layer.covers(at):
+                return layer.cycle.member(layer.cycle.index_at(at)), layer.name
         return None
-    return [w for r in layer.restrict for w in _restriction_windows(r, tz, start, end)]
 
 
-# --------------------------------------------------------------------------- resolution
-
-
-def _resolve(schedule: Schedule, at: datetime) -> tuple[str, str] | None:
-    """(person, layer) on call at UTC instant `at`, or None."""
+def _prepare(schedule: Schedule, start: datetime, end: datetime) -> _Prepared:
     tz = schedule.tz
-    for o in reversed(schedule.overrides):
-        if localize_input(o.start, tz) <= at < localize_input(o.end, tz):
-            return o.person, OVERRIDE_LAYER
-    for layer in reversed(schedule.effective_layers):
-        windows = _layer_windows(layer, tz, at, at + _EPS)
-        if windows is not None and not any(lo <= at < hi for lo, hi in windows):
-            continue
-        cycle = cycle_for(layer.rotation, tz)
-        return cycle.member(cycle.index_at(at)), layer.name
-    return None
+    overrides = tuple(
+        (localize_input(o.start, tz), localize_input(o.end, tz), o.person)
+        for o in schedule.overrides
+    )
+    layers = []
+    for layer in schedule.effective_layers:
+        windows = None
+        if layer.restrict:
+            windows = _merge(
+                [w for r in layer.restrict for w in _restriction_windows(r, tz, start, end)]
+            )
+        layers.append(_Layer(layer.name, cycle_for(layer.rotation, tz), windows))
+    return _Prepared(overrides, tuple(layers))
 
 
 def on_call_at(schedule: Schedule, at: datetime) -> list[str]:
     """Person ids on call at `at` (aware): one id, or empty when nobody is."""
-    hit = _resolve(schedule, require_aware(at))
+    at = require_aware(at)
+    hit = _prepare(schedule, at, at + _EPS).resolve(at)
     return [] if hit is None else [hit[0]]
 
 
-def _change_points(schedule: Schedule, start: datetime, end: datetime) -> list[datetime]:
-    tz = schedule.tz
+def _change_points(prepared: _Prepared, start: datetime, end: datetime) -> list[datetime]:
     points = {start, end}
-    for o in schedule.overrides:
-        points.update((localize_input(o.start, tz), localize_input(o.end, tz)))
-    for layer in schedule.effective_layers:
-        cycle = cycle_for(layer.rotation, tz)
-        k = cycle.index_at(start)
-        b = cycle.boundary(k)
+    for lo, hi, _ in prepared.overrides:
+        points.update((lo, hi))
+    for layer in prepared.layers:
+        k = layer.cycle.index_at(start)
+        b = layer.cycle.boundary(k)
         while b < end:
             points.add(b)
             k += 1
-            b = cycle.boundary(k)
-        for lo, hi in _layer_windows(layer, tz, start, end) or []:
+            b = layer.cycle.boundary(k)
+        for lo, hi in layer.windows or ():
             points.update((lo, hi))
     return sorted(p for p in points if start <= p <= end)
 
@@ -148,10 +182,11 @@ def shifts(schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
     start, end = require_aware(start, "start"), require_aware(end, "end")
     if end <= start:
         return []
-    points = _change_points(schedule, start, end)
+    prepared = _prepare(schedule, start, end)
     out: list[Shift] = []
+    points = _change_points(prepared, start, end)
     for lo, hi in zip(points, points[1:]):
-        hit = _resolve(schedule, lo)
+        hit = prepared.resolve(lo)
         if hit is None:
             continue
         person, layer = hit

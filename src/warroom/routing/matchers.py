@@ -187,6 +187,8 @@ class _Parser:
                 continue
             if self._at_end() or (braced and self._peek() == "}"):
                 break
+            if self._peek() == "}":
+                raise MatcherError("unexpected '}' without an opening '{'", self.pos)
             raise MatcherError(f"expected ',' between matchers, found {self._peek()!r}", self.pos)
         if braced:
             if self._peek() != "}":

@@ -142,7 +142,8 @@ class RouteStep:
             return f"{indent}{self.route_id}: no match"
         label = format_label_name(self.failed_matcher.name)
         seen = "missing" if self.actual_value is None else quote(self.actual_value)
-        return f"{indent}{self.route_id}: no match, {self.failed_matcher} failed ({label} is {seen})"
+        failed = self.failed_matcher
+        return f"{indent}{self.route_id}: no match, {failed} failed ({label} is {seen})"
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,8 @@ def iter_routes(root: Route) -> Iterator[tuple[str, int, Route]]:
         route_id, depth, route = stack.pop()
         yield route_id, depth, route
         children = [
-            (_child_id(route_id, i, child), depth + 1, child) for i, child in enumerate(route.routes)
+            (_child_id(route_id, i, child), depth + 1, child)
+            for i, child in enumerate(route.routes)
         ]
         stack.extend(reversed(children))
 

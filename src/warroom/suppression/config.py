@@ -56,7 +56,9 @@ def _clock(value: str, *, allow_24: bool) -> tuple[int | None, time, bool]:
     """Parse `22:00` or `sat 22:00`; returns (day or None, time, is_24_00)."""
     found = _CLOCK.fullmatch(value.strip())
     if found is None:
-        raise ValueError(f"invalid time {value!r}: expected HH:MM or 'DAY HH:MM' (e.g. 'sat 22:00')")
+        raise ValueError(
+            f"invalid time {value!r}: expected HH:MM or 'DAY HH:MM' (e.g. 'sat 22:00')"
+        )
     day = None if found.group("day") is None else _day(found.group("day"))
     hour, minute = int(found.group("h")), int(found.group("m"))
     if allow_24 and (hour, minute) == (24, 0):
@@ -70,7 +72,9 @@ def _check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown timezone {value!r}: use an IANA name like Europe/Berlin") from None
+        raise ValueError(
+            f"unknown timezone {value!r}: use an IANA name like Europe/Berlin"
+        ) from None
     return value
 
 
@@ -163,7 +167,8 @@ class MaintenanceWindowConfig(BaseModel):
     def _cron_schedule(self) -> CronSchedule:
         assert self.cron is not None and self.duration is not None
         schedule = CronSchedule(self.cron, self.duration)
-        if schedule.next_start(datetime(2000, 1, 1, tzinfo=ZoneInfo("UTC")), ZoneInfo("UTC")) is None:
+        utc = ZoneInfo("UTC")
+        if schedule.next_start(datetime(2000, 1, 1, tzinfo=utc), utc) is None:
             raise ValueError(f"cron expression {self.cron!r} never fires")
         return schedule
 

@@ -69,7 +69,9 @@ class CronSchedule:
 
     def __post_init__(self) -> None:
         if len(self.expression.split()) > 5:
-            raise ValueError(f"cron expression {self.expression!r}: seconds/years are not supported")
+            raise ValueError(
+                f"cron expression {self.expression!r}: seconds/years are not supported"
+            )
         if not croniter.is_valid(self.expression):
             raise ValueError(f"invalid cron expression {self.expression!r}")
         if self.duration <= timedelta(0):
@@ -89,7 +91,8 @@ class CronSchedule:
                 best = start
             if best is not None:
                 return best
-            return localize(croniter(self.expression, wall + timedelta(minutes=1)).get_prev(datetime), tz)
+            behind = croniter(self.expression, wall + timedelta(minutes=1))
+            return localize(behind.get_prev(datetime), tz)
         except ValueError:  # CroniterBadDateError: e.g. "0 0 30 2 *" never fires
             return None
 

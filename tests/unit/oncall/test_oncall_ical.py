@@ -18,7 +18,7 @@ SCHED = Schedule.model_validate(
         "id": "primary",
         "name": "Primary",
         "timezone": "Europe/Berlin",
-        "rotation": {"type": "weekly", "handoff": "monday 09:00", "start": "2026-03-02", "members": ["alice", "bob"]},
+        "rotation": {"type": "weekly", "handoff": "monday 09:00", "start": "2026-03-09", "members": ["alice", "bob"]},
         "overrides": [{"person": "carol", "start": "2026-03-25T00:00:00Z", "end": "2026-03-26T00:00:00Z"}],
     }
 )  # fmt: skip

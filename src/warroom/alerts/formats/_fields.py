@@ -70,7 +70,9 @@ def parse_timestamp(value: object, field: str) -> datetime | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise FieldError(field, f"'{field}' must be an RFC 3339 timestamp string, got {json_type(value)}")
+        raise FieldError(
+            field, f"'{field}' must be an RFC 3339 timestamp string, got {json_type(value)}"
+        )
     match = _TIMESTAMP.fullmatch(value.strip())
     if match is None:
         raise FieldError(field, f"'{field}' is not a valid RFC 3339 timestamp: {value[:64]!r}")
@@ -85,7 +87,8 @@ def parse_timestamp(value: object, field: str) -> datetime | None:
             int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=tz
         ).astimezone(UTC)
     except (ValueError, OverflowError):
-        raise FieldError(field, f"'{field}' is not a valid RFC 3339 timestamp: {value[:64]!r}") from None
+        message = f"'{field}' is not a valid RFC 3339 timestamp: {value[:64]!r}"
+        raise FieldError(field, message) from None
     return None if moment == ZERO_TIME else moment
 
 

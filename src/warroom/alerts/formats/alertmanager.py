@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from warroom.alerts.fingerprint import alertmanager_fingerprint
 from warroom.alerts.formats._fields import (
@@ -79,9 +79,9 @@ def _parse_item(item: object, now: datetime, slug: str) -> IncomingAlert:
 
 
 class AlertmanagerFormat:
-    """``postableAlerts``: a JSON array of ``{labels, annotations, startsAt, endsAt, generatorURL}``."""
+    """``postableAlerts``: a JSON array of ``{labels, annotations, startsAt, endsAt, ...}``."""
 
-    slug: ClassVar[str] = "alertmanager"
+    slug: str = "alertmanager"
 
     def parse(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from warroom.alerts.fingerprint import alertmanager_fingerprint
 from warroom.alerts.formats._fields import (
@@ -41,7 +41,8 @@ def parse_webhook_alert(
     if raw_status not in ("firing", "resolved"):
         if raw_status is None:
             raise FieldError("status", "'status' is required (firing or resolved)")
-        raise FieldError("status", f"'status' must be 'firing' or 'resolved', got {str(raw_status)[:40]!r}")
+        got = str(raw_status)[:40]
+        raise FieldError("status", f"'status' must be 'firing' or 'resolved', got {got!r}")
     status = AlertStatus(raw_status)
     labels = string_map(item.get("labels"), "labels", drop_empty=True)
     if not labels:
@@ -106,16 +107,16 @@ def parse_group_alerts(
 def group_meta(payload: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     """Body-level facts worth keeping (scalars only), e.g. ``groupKey`` as an incident key."""
     return {
-        key: payload[key]
+        key: value
         for key in keys
-        if isinstance(payload.get(key), str | int | float) and not isinstance(payload.get(key), bool)
+        if isinstance(value := payload.get(key), str | int | float) and not isinstance(value, bool)
     }
 
 
 class AlertmanagerWebhookFormat:
     """Alertmanager's webhook notification body, payload version "4"."""
 
-    slug: ClassVar[str] = "alertmanager_webhook"
+    slug: str = "alertmanager_webhook"
 
     def parse(
         self,
@@ -128,7 +129,8 @@ class AlertmanagerWebhookFormat:
         now = require_aware(now)
         if not isinstance(payload, dict):
             raise FormatError(
-                f"body must be a JSON object (Alertmanager webhook payload), got {json_type(payload)}"
+                "body must be a JSON object (Alertmanager webhook payload), "
+                f"got {json_type(payload)}"
             )
         version = payload.get("version")
         if version is None:

@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -127,7 +127,9 @@ class GenericMapping(BaseModel):
     def _status_shorthand(cls, value: object) -> object:
         return {"path": value} if isinstance(value, str) else value
 
-    @field_validator("items", "title", "severity", "dedup_key", "starts_at", "ends_at", "generator_url")
+    @field_validator(
+        "items", "title", "severity", "dedup_key", "starts_at", "ends_at", "generator_url"
+    )
     @classmethod
     def _paths(cls, value: str | None) -> str | None:
         return None if value is None else _check_path(value)
@@ -182,7 +184,8 @@ def _named_values(item: object, spec: dict[str, str] | str | None, field: str) -
         if found is None:
             return {}
         if not isinstance(found, dict):
-            raise FieldError(field, f"'{field}' path {spec!r} must point to an object, got {json_type(found)}")
+            got = json_type(found)
+            raise FieldError(field, f"'{field}' path {spec!r} must point to an object, got {got}")
         pairs = list(found.items())
     else:
         pairs = [(name, resolve_path(item, compile_path(path))) for name, path in spec.items()]
@@ -204,7 +207,7 @@ def _get(item: object, path: str | None) -> object:
 class GenericFormat:
     """Any JSON body, through ``options['mapping']`` (GenericMapping or its dict form)."""
 
-    slug: ClassVar[str] = "generic"
+    slug: str = "generic"
 
     def parse(
         self,
@@ -218,7 +221,7 @@ class GenericFormat:
         opts = options or {}
         mapping = _mapping_from(opts)
         scope = dedup_scope(opts, self.slug)
-        items = payload if mapping.items is None else resolve_path(payload, compile_path(mapping.items))
+        items = payload if mapping.items is None else _get(payload, mapping.items)
         if isinstance(items, dict):
             items = [items]
         if not isinstance(items, list):

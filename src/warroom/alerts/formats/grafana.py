@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from warroom.alerts.formats._fields import json_type, require_aware
 from warroom.alerts.formats.alertmanager_webhook import group_meta, parse_group_alerts
@@ -29,7 +29,7 @@ _META_KEYS = (
 class GrafanaFormat:
     """Grafana webhook notification body."""
 
-    slug: ClassVar[str] = "grafana"
+    slug: str = "grafana"
 
     def parse(
         self,
@@ -49,7 +49,9 @@ class GrafanaFormat:
         if version is None and "orgId" not in payload:
             raise FormatError("'version' is required (Grafana sends \"1\")", field="version")
         if version is not None and version != SUPPORTED_VERSION:
-            hint = "; Alertmanager payloads use the 'alertmanager_webhook' format" if version == "4" else ""
+            hint = ""
+            if version == "4":
+                hint = "; Alertmanager payloads use the 'alertmanager_webhook' format"
             raise FormatError(
                 f"unsupported Grafana webhook 'version' {str(version)[:20]!r}: "
                 f"only \"{SUPPORTED_VERSION}\" is supported{hint}",

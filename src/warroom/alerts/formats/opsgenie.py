@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from warroom.alerts.fingerprint import dedup_fingerprint
 from warroom.alerts.formats._fields import dedup_scope as _dedup_scope
@@ -89,7 +89,7 @@ class _Checker:
 class OpsgenieFormat:
     """One Opsgenie alert request (create, close or acknowledge)."""
 
-    slug: ClassVar[str] = "opsgenie"
+    slug: str = "opsgenie"
 
     def parse(
         self,
@@ -102,7 +102,9 @@ class OpsgenieFormat:
         now = require_aware(now)
         opts = options or {}
         if not isinstance(payload, dict):
-            raise FormatError(f"body must be a JSON object (Opsgenie alert request), got {json_type(payload)}")
+            raise FormatError(
+                f"body must be a JSON object (Opsgenie alert request), got {json_type(payload)}"
+            )
         scope = _dedup_scope(opts, self.slug)
         action = opts.get("action", payload.get("action", "create"))
         if isinstance(action, str) and action in _ACTIONS:

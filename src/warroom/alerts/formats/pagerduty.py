@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from warroom.alerts.fingerprint import dedup_fingerprint
 from warroom.alerts.formats._fields import (
@@ -76,7 +76,13 @@ class _Checker:
         self.problems.append(Problem(field, message))
 
     def text(
-        self, obj: Mapping[str, Any], key: str, field: str, *, required: bool, max_len: int | None = None
+        self,
+        obj: Mapping[str, Any],
+        key: str,
+        field: str,
+        *,
+        required: bool,
+        max_len: int | None = None,
     ) -> str | None:
         value = obj.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -87,7 +93,8 @@ class _Checker:
             self.add(field, f"'{field}' is invalid (must be a string)")
             return None
         if max_len is not None and len(value) > max_len:
-            self.add(field, f"Length of '{field}' is incorrect (must be {max_len} characters or less)")
+            limit = f"must be {max_len} characters or less"
+            self.add(field, f"Length of '{field}' is incorrect ({limit})")
             return None
         return value
 
@@ -143,7 +150,7 @@ def _redacted(body: dict[str, Any]) -> dict[str, Any]:
 class PagerDutyFormat:
     """One PagerDuty Events v2 event (alert or change)."""
 
-    slug: ClassVar[str] = "pagerduty"
+    slug: str = "pagerduty"
 
     def parse(
         self,
@@ -159,8 +166,11 @@ class PagerDutyFormat:
             raise FormatError("Event object is invalid (body must be a JSON object)")
         check = _Checker()
         routing_key = check.text(payload, "routing_key", "routing_key", required=True)
-        if routing_key is not None and opts.get("strict_routing_key") and len(routing_key) != ROUTING_KEY_LENGTH:
-            check.add("routing_key", "Length of 'routing_key' is incorrect (should be 32 characters)")
+        strict = bool(opts.get("strict_routing_key"))
+        if routing_key is not None and strict and len(routing_key) != ROUTING_KEY_LENGTH:
+            check.add(
+                "routing_key", "Length of 'routing_key' is incorrect (should be 32 characters)"
+            )
         meta: dict[str, Any] = {"routing_key": routing_key} if routing_key else {}
         if opts.get("change"):
             return self._change(payload, now, check, meta)
@@ -205,7 +215,9 @@ class PagerDutyFormat:
         if not isinstance(event, dict):
             check.add("payload", "'payload' is missing or invalid (must be an object)")
             event = {}
-        summary = check.text(event, "summary", "payload.summary", required=True, max_len=MAX_SUMMARY)
+        summary = check.text(
+            event, "summary", "payload.summary", required=True, max_len=MAX_SUMMARY
+        )
         source = check.text(event, "source", "payload.source", required=True)
         severity = event.get("severity")
         if severity is None or severity == "":
@@ -216,7 +228,10 @@ class PagerDutyFormat:
                 "'payload.severity' is invalid (must be one of: critical, error, warning, info)",
             )
         timestamp = check.timestamp(event, "payload.timestamp")
-        extras = {k: check.text(event, k, f"payload.{k}", required=False) for k in ("component", "group", "class")}
+        extras = {
+            k: check.text(event, k, f"payload.{k}", required=False)
+            for k in ("component", "group", "class")
+        }
         client = check.text(body, "client", "client", required=False)
         client_url = check.text(body, "client_url", "client_url", required=False)
         check.images(body)
@@ -258,12 +273,17 @@ class PagerDutyFormat:
         if not isinstance(event, dict):
             check.add("payload", "'payload' is missing or invalid (must be an object)")
             event = {}
-        summary = check.text(event, "summary", "payload.summary", required=True, max_len=MAX_SUMMARY)
+        summary = check.text(
+            event, "summary", "payload.summary", required=True, max_len=MAX_SUMMARY
+        )
         source = check.text(event, "source", "payload.source", required=False)
         timestamp = check.timestamp(event, "payload.timestamp")
         details = event.get("custom_details")
         if details is not None and not isinstance(details, dict):
-            check.add("payload.custom_details", "'payload.custom_details' is invalid (must be an object)")
+            check.add(
+                "payload.custom_details",
+                "'payload.custom_details' is invalid (must be an object)",
+            )
         links = check.links(body)
         check.raise_if_any()
         assert summary is not None

@@ -13,7 +13,14 @@ from warroom.alerts.formats.grafana import GrafanaFormat
 from warroom.alerts.formats.opsgenie import OpsgenieFormat
 from warroom.alerts.formats.pagerduty import PagerDutyFormat
 
-__all__ = ["BUILTIN_FORMATS", "FORMATS", "UnknownFormatError", "build_registry", "get_format", "require_format"]
+__all__ = [
+    "BUILTIN_FORMATS",
+    "FORMATS",
+    "UnknownFormatError",
+    "build_registry",
+    "get_format",
+    "require_format",
+]
 
 BUILTIN_FORMATS: tuple[Format, ...] = (
     AlertmanagerFormat(),

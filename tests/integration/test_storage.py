@@ -1,0 +1,74 @@
+"""Storage behaviour: migrations match the models, UTC round-trips, concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from warroom.db import Database
+from warroom.db.migrate import pending
+from warroom.db.models_registry import metadata
+from warroom.incidents import service
+from warroom.incidents.schemas import IncidentCreate
+
+
+def test_migrations_produce_exactly_the_models(db: Database) -> None:
+    assert pending(db) == []
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_timestamps_come_back_as_utc(db: Database) -> None:
+    berlin = timezone(timedelta(hours=2))
+    at = datetime(2026, 7, 1, 14, 30, tzinfo=berlin)
+    with db.transaction() as session:
+        ref = str(service.declare(session, IncidentCreate(title="tz"), actor="t", now=at).id)
+    with db.reading() as session:
+        inc = service.require_incident(session, ref)
+        assert inc.triggered_at.utcoffset() == timedelta(0)
+        assert inc.triggered_at == at
+        assert inc.triggered_at.hour == 12
+
+
+def test_concurrent_declarations_get_unique_consecutive_numbers(db: Database) -> None:
+    errors: list[BaseException] = []
+    numbers: list[int] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        try:
+            for _ in range(10):
+                with db.transaction() as session:
+                    # Read first, then write: the pattern that deadlocks deferred SQLite
+                    # transactions. BEGIN IMMEDIATE / row locks must serialise it instead.
+                    service.list_incidents(session, service.IncidentFilter(), limit=1, offset=0)
+                    inc = service.declare(session, IncidentCreate(title="race"), actor="t",
+                                          now=datetime.now(timezone.utc))
+                    with lock:
+                        numbers.append(inc.number)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(numbers) == list(range(1, 81))
+    with db.reading() as session:
+        assert session.execute(text("SELECT count(*) FROM incidents")).scalar() == 80
+
+
+def test_sqlite_runs_in_wal_mode(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite pragma")
+    with db.reading() as session:
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
