@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
-import sys
-
+import click
+import pydantic
 import typer
+from rich.markup import escape
+from typer.core import TyperGroup
 
 from warroom import errors
 from warroom.cli import admin, incidents, serve
 from warroom.cli.render import err_console
 
+EXIT_CODES: list[tuple[type[errors.WarroomError], int]] = [
+    (errors.ConfigError, 2),
+    (errors.NotFound, 3),
+    (errors.Conflict, 4),
+    (errors.InvalidInput, 5),
+    (errors.Unauthenticated, 6),
+    (errors.PermissionDenied, 6),
+]
+
+
+class _WarroomGroup(TyperGroup):
+    """Maps domain errors to a red one-line message and an exit code, once, for every command."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except errors.WarroomError as exc:
+            code = next((c for cls, c in EXIT_CODES if isinstance(exc, cls)), 1)
+            message = exc.message
+        except pydantic.ValidationError as exc:
+            code = 5
+            message = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
+            )
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+        raise typer.Exit(code)
+
+
 app = typer.Typer(
+    cls=_WarroomGroup,
     name="warroom",
     help="Incident response automation: ingest alerts, page people, run the incident.",
     no_args_is_help=True,
@@ -24,20 +55,6 @@ app.add_typer(admin.token_app, name="token")
 app.command("classify")(admin.classify_command)
 app.add_typer(incidents.incident_app, name="incident")
 
-EXIT_CODES: list[tuple[type[errors.WarroomError], int]] = [
-    (errors.ConfigError, 2),
-    (errors.NotFound, 3),
-    (errors.Conflict, 4),
-    (errors.InvalidInput, 5),
-    (errors.Unauthenticated, 6),
-    (errors.PermissionDenied, 6),
-]
-
 
 def main() -> None:
-    try:
-        app(standalone_mode=True)
-    except errors.WarroomError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
-        code = next((c for cls, c in EXIT_CODES if isinstance(exc, cls)), 1)
-        sys.exit(code)
+    app()
