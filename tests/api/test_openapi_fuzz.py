@@ -6,7 +6,8 @@ through schemathesis' pytest plugin, which does not support the pytest version w
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import schemathesis
 from fastapi.testclient import TestClient

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -49,7 +49,7 @@ def test_concurrent_declarations_get_unique_consecutive_numbers(db: Database) ->
                     # transactions. BEGIN IMMEDIATE / row locks must serialise it instead.
                     service.list_incidents(session, service.IncidentFilter(), limit=1, offset=0)
                     inc = service.declare(session, IncidentCreate(title="race"), actor="t",
-                                          now=datetime.now(timezone.utc))
+                                          now=datetime.now(UTC))
                     with lock:
                         numbers.append(inc.number)
         except BaseException as exc:  # collected and asserted below

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from warroom.durations import format_duration, parse_duration
+from warroom.durations import human_duration, parse_duration
 from warroom.errors import UnknownSeverity
 from warroom.incidents.severity import default_scale
 
@@ -46,7 +46,7 @@ def test_parse_duration_rejects_nonsense(bad: object) -> None:
         parse_duration(bad)  # type: ignore[arg-type]
 
 
-def test_format_duration() -> None:
-    assert format_duration(timedelta(seconds=252)) == "4m 12s"
-    assert format_duration(timedelta(hours=2, minutes=5)) == "2h 5m"
-    assert format_duration(None) == "—"
+def test_human_duration() -> None:
+    assert human_duration(timedelta(seconds=252)) == "4m 12s"
+    assert human_duration(timedelta(hours=2, minutes=5)) == "2h 5m"
+    assert human_duration(None) == "—"

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-
-import orjson
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
+
+import orjson
 
 __all__ = [
     "FINGERPRINT_OFFSET",

@@ -17,7 +17,7 @@ from warroom.clock import utcnow
 from warroom.config import load_config
 from warroom.db import Database
 from warroom.db.migrate import pending, upgrade
-from warroom.durations import format_duration
+from warroom.durations import human_duration
 from warroom.incidents.classify import Impact
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", envvar="WARROOM_CONFIG",
@@ -117,8 +117,8 @@ def classify_command(
     level = policy.scale.require(result.severity)
     out = {
         "severity": level.name, "reason": result.reason,
-        "response_time": format_duration(level.response_time),
-        "update_every": format_duration(level.update_every),
+        "response_time": human_duration(level.response_time),
+        "update_every": human_duration(level.update_every),
         "required_roles": list(level.required_roles),
     }
     if as_json:

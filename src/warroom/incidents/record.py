@@ -9,7 +9,7 @@ from typing import Any
 
 from warroom.incidents.lifecycle import Status
 from warroom.incidents.models import Incident
-from warroom.incidents.report import _iso, render_markdown, build_report
+from warroom.incidents.report import _iso, build_report, render_markdown
 from warroom.incidents.severity import SeverityScale
 from warroom.timeline.kinds import EntryType, Source
 from warroom.timeline.models import TimelineEntry

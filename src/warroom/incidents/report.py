@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from warroom.durations import format_duration
+from warroom.durations import human_duration
 from warroom.incidents.models import Incident
 from warroom.incidents.present import time_to_acknowledge, time_to_resolve
 from warroom.timeline.models import TimelineEntry
@@ -55,7 +55,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         seconds = report[key]
         if seconds is None:
             return "—"
-        return format_duration(timedelta(seconds=seconds))
+        return human_duration(timedelta(seconds=seconds))
 
     lines = [
         f"# {report['incident']}: {report['title']}",

@@ -18,13 +18,18 @@ from sqlalchemy.orm import Session
 
 from warroom.errors import InvalidInput, NotFound
 from warroom.incidents import lifecycle
-from warroom.incidents.classify import Classification, ClassifierRule, Impact, classify
+from warroom.incidents.classify import (
+    DEFAULT_RULES,
+    Classification,
+    ClassifierRule,
+    Impact,
+    classify,
+)
 from warroom.incidents.lifecycle import Action, Status
 from warroom.incidents.models import Counter, Incident, IncidentService, RoleAssignment
 from warroom.incidents.roles import ResponseRole
 from warroom.incidents.schemas import ImpactIn, IncidentCreate, IncidentPatch
 from warroom.incidents.severity import SeverityScale, default_scale
-from warroom.incidents.classify import DEFAULT_RULES
 from warroom.timeline import service as timeline
 from warroom.timeline.kinds import EntryType, Source
 

@@ -46,7 +46,7 @@ class SeverityScale:
     def accepted(self) -> list[str]:
         """Every spelling accepted as input, canonical names first."""
         names = self.names
-        aliases = [a for lvl in sorted(self.levels, key=lambda l: l.rank) for a in lvl.aliases]
+        aliases = [a for lvl in sorted(self.levels, key=lambda v: v.rank) for a in lvl.aliases]
         return names + aliases
 
     def get(self, name: str) -> SeverityLevel | None:

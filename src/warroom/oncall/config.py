@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -21,6 +21,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from warroom.durations import parse_duration
 
 #: Default rotation anchor (wall-clock, in the schedule's time zone) when a
 #: rotation has no `start`. A Monday, so weekly rotations line up naturally.
@@ -41,20 +43,9 @@ WEEKDAYS: dict[str, int] = {
 
 _ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.@:-]*$"
 _CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_DURATION_RE = re.compile(r"(\d+)\s*(w|d|h|m|s)", re.IGNORECASE)
-_DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 # --------------------------------------------------------------------------- parsing
-
-
-def parse_duration(text: str) -> timedelta:
-    """Parse "36h", "2d", "1h30m", "0s" into a timedelta (compact YAML-friendly form)."""
-    s = text.strip()
-    if not s or _DURATION_RE.sub("", s).strip():
-        raise ValueError(f"invalid duration {text!r}; use e.g. 30s, 2m, 12h, 2d, 1w, 1h30m")
-    seconds = sum(int(n) * _DURATION_UNITS[u.lower()] for n, u in _DURATION_RE.findall(s))
-    return timedelta(seconds=seconds)
 
 
 def parse_clock(text: str) -> time:
@@ -217,7 +208,7 @@ class CustomRotation(_RotationBase):
 
 
 Rotation = Annotated[
-    Union[DailyRotation, WeeklyRotation, CustomRotation], Field(discriminator="type")
+    DailyRotation | WeeklyRotation | CustomRotation, Field(discriminator="type")
 ]
 
 

@@ -1,6 +1,6 @@
 """Alert routing: matchers, the routing tree, severity mapping and their config."""
 
-from warroom.routing.duration import DurationError, format_duration, parse_duration
+from warroom.durations import DurationError, format_duration, parse_duration
 from warroom.routing.matchers import (
     Matcher,
     MatcherError,

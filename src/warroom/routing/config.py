@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from warroom.routing.duration import parse_duration
+from warroom.durations import parse_duration
 from warroom.routing.matchers import Matcher, MatcherError, parse_matchers
 from warroom.routing.severity_map import Severity, SeverityMap
 from warroom.routing.tree import (

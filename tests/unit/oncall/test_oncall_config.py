@@ -85,7 +85,7 @@ def test_example_config_validates() -> None:
         ({"type": "daily", "handoff": "9am", "members": ["a"]}, "rotation.daily.handoff", "invalid time"),
         ({"type": "daily", "members": []}, "rotation.daily.members", "at least 1"),
         ({"type": "custom", "length": "0h", "members": ["a"]}, "rotation.custom.length", "positive"),
-        ({"type": "custom", "length": "-3h", "members": ["a"]}, "rotation.custom.length", "invalid duration"),
+        ({"type": "custom", "length": "-3h", "members": ["a"]}, "rotation.custom.length", "must not be negative"),
         ({"type": "custom", "length": "soon", "members": ["a"]}, "rotation.custom.length", "invalid duration"),
         ({"type": "hourly", "members": ["a"]}, "rotation", "does not match any of the expected tags"),
         ({"type": "daily", "members": ["a"], "color": "red"}, "rotation.daily.color", "Extra inputs"),
@@ -181,7 +181,7 @@ def test_parse_duration() -> None:
     assert parse_duration("1h30m") == timedelta(minutes=90)
     assert parse_duration("2d") == timedelta(days=2)
     assert parse_duration("1w") == timedelta(weeks=1)
-    for bad in ["", "h", "3x", "1.5h", "-1h"]:
+    for bad in ["", "h", "3x", "-1h"]:
         with pytest.raises(ValueError):
             parse_duration(bad)
 

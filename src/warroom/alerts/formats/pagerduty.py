@@ -19,12 +19,12 @@ from typing import Any
 from warroom.alerts.fingerprint import dedup_fingerprint
 from warroom.alerts.formats._fields import (
     FieldError,
+    new_dedup_key,
     parse_timestamp,
     require_aware,
     stringify,
 )
 from warroom.alerts.formats._fields import dedup_scope as _dedup_scope
-from warroom.alerts.formats._fields import new_dedup_key
 from warroom.alerts.formats.base import FormatError, ParseResult, Problem
 from warroom.alerts.model import (
     ActionKind,

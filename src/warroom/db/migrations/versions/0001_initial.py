@@ -3,8 +3,9 @@
 Revision ID: 0001
 Revises: 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import warroom.db.base
 
 revision = '0001'
