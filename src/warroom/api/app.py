@@ -10,6 +10,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 import warroom
+from warroom.alerts.context import PipelineConfig
+from warroom.alerts.am_routes import router as am_router
+from warroom.alerts.ingest_routes import router as ingest_router
 from warroom.api import errors
 from warroom.api.limits import BodySizeLimit
 from warroom.api.state import AppState
@@ -56,10 +59,14 @@ def create_app(
         description="Incident response automation: incidents, timeline, reports.",
         lifespan=lifespan,
     )
-    app.state.warroom = AppState(settings=settings, config=config, db=db, policy=policy_from(config))
+    policy = policy_from(config)
+    app.state.warroom = AppState(settings=settings, config=config, db=db, policy=policy,
+                                 pipeline=PipelineConfig.from_config(config, policy))
     errors.install(app)
     app.include_router(incidents_router)
     app.include_router(auth_router)
+    app.include_router(am_router)
+    app.include_router(ingest_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from warroom.alerts.context import PipelineConfig
 from warroom.auth import service as auth
 from warroom.auth.roles import Role
 from warroom.auth.service import Principal
@@ -23,6 +24,7 @@ class AppState:
     config: WarroomConfig
     db: Database
     policy: SeverityPolicy
+    pipeline: PipelineConfig
 
 
 def app_state(request: Request) -> AppState:

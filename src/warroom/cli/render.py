@@ -10,8 +10,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-console = Console()
-err_console = Console(stderr=True)
+class _FreshConsole:
+    """A console built at each print, so width and colour follow the current environment
+    (COLUMNS, NO_COLOR, the terminal) rather than whatever was true at import time."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self.stderr = stderr
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        Console(stderr=self.stderr).print(*objects, **kwargs)
+
+
+console = _FreshConsole()
+err_console = _FreshConsole(stderr=True)
 
 SEVERITY_STYLE = {"SEV1": "bold white on red", "SEV2": "bold red", "SEV3": "yellow",
                   "SEV4": "cyan"}

@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
+from typing import Any, Literal
+
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from warroom.durations import parse_duration
 from warroom.incidents.classify import DEFAULT_RULES, ClassifierRule
 from warroom.incidents.roles import ResponseRole
 from warroom.incidents.severity import DEFAULT_LEVELS, SeverityLevel, SeverityScale
+from warroom.routing.config import MatcherString, RouteConfig, parse_matcher_strings
+from warroom.routing.tree import Route, default_route
+from warroom.suppression.config import InhibitRuleConfig, MaintenanceWindowConfig
+from warroom.suppression.inhibit import InhibitRule
+from warroom.suppression.maintenance import MaintenanceWindow
+from warroom.triage.types import TypeRule, default_rules
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
@@ -53,6 +61,34 @@ class ServiceConfig(_Strict):
     escalation_policy: str | None = None
 
 
+class IncidentTypeConfig(_Strict):
+    """A triage rule: alerts whose labels match every matcher get this incident type."""
+
+    type: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+    matchers: list[MatcherString] = Field(min_length=1)
+    min_severity: str | None = None
+    responses: list[str] = []
+    description: str = ""
+
+
+IngestFormat = Literal["alertmanager", "pagerduty", "grafana", "opsgenie", "generic"]
+
+
+class IntegrationConfig(_Strict):
+    """An integration declared in configuration; its key comes from an environment variable."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,200}$")
+    format: IngestFormat
+    service: str | None = None
+    key_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    options: dict[str, Any] = {}
+
+
+class AlertsConfig(_Strict):
+    resolve_timeout: Duration = timedelta(minutes=5)
+    max_alerts_per_request: int = Field(default=10_000, ge=1, le=1_000_000)
+
+
 def _default_severities() -> list[SeverityConfig]:
     return [
         SeverityConfig(
@@ -72,6 +108,12 @@ class WarroomConfig(_Strict):
     default_severity: str = "SEV3"
     classifier: ClassifierConfig = ClassifierConfig()
     services: list[ServiceConfig] = []
+    routing: RouteConfig | None = None
+    inhibit_rules: list[InhibitRuleConfig] = []
+    maintenance_windows: list[MaintenanceWindowConfig] = []
+    incident_types: list[IncidentTypeConfig] | None = None
+    integrations: list[IntegrationConfig] = []
+    alerts: AlertsConfig = AlertsConfig()
 
     @model_validator(mode="after")
     def _check_references(self) -> WarroomConfig:
@@ -93,6 +135,14 @@ class WarroomConfig(_Strict):
                 raise ValueError(f"classifier rule severity {rule.severity!r} is not one of: {names}")
         if scale.get(self.classifier.fallback) is None:
             raise ValueError(f"classifier.fallback {self.classifier.fallback!r} is not one of: {names}")
+        for rule in self.incident_types or []:
+            if rule.min_severity and scale.get(rule.min_severity) is None:
+                raise ValueError(
+                    f"incident_types: min_severity {rule.min_severity!r} is not one of: {names}")
+        names_seen = [i.name for i in self.integrations]
+        dupes = sorted({n for n in names_seen if names_seen.count(n) > 1})
+        if dupes:
+            raise ValueError(f"integrations: duplicate name(s) {', '.join(dupes)}")
         ids = [s.id for s in self.services]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -127,3 +177,25 @@ class WarroomConfig(_Strict):
 
     def classifier_fallback(self) -> str:
         return self.severity_scale().canonical(self.classifier.fallback)
+
+    def routing_tree(self) -> Route:
+        return self.routing.build() if self.routing else default_route()
+
+    def inhibit_rules_built(self) -> list[InhibitRule]:
+        return [rule.build() for rule in self.inhibit_rules]
+
+    def maintenance_windows_built(self) -> list[MaintenanceWindow]:
+        return [window.build() for window in self.maintenance_windows]
+
+    def type_rules(self) -> tuple[TypeRule, ...]:
+        if self.incident_types is None:
+            return default_rules()
+        scale = self.severity_scale()
+        return tuple(
+            TypeRule(
+                type=r.type, matchers=tuple(parse_matcher_strings(r.matchers)),
+                min_severity=scale.canonical(r.min_severity) if r.min_severity else None,
+                responses=tuple(r.responses), description=r.description,
+            )
+            for r in self.incident_types
+        )

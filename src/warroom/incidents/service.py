@@ -76,11 +76,12 @@ def declare(
     now: datetime,
     policy: SeverityPolicy = DEFAULT_POLICY,
     source: Source = Source.HUMAN,
+    severity_reason: str = "set by hand",
 ) -> Incident:
     """Open an incident; severity given by hand, else classified from impact, else default."""
     impact = Impact(**data.impact.model_dump())
     if data.severity:
-        severity, reason = policy.scale.canonical(data.severity), "set by hand"
+        severity, reason = policy.scale.canonical(data.severity), severity_reason
     elif not impact.is_empty():
         result = policy.classify(impact)
         severity, reason = result.severity, f"classified: {result.reason}"

@@ -1,0 +1,115 @@
+"""The shared path of every ingest endpoint: decode, authenticate, parse, store, commit.
+
+Kept apart from the routes so each endpoint only adds its protocol's request and answer
+shapes. Decoding and parsing happen before the transaction; the transaction covers the
+integration check and every write, so a 2xx means the alerts are durably committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+
+from warroom.alerts import service as pipeline
+from warroom.alerts.formats import FormatError, ParseResult, require_format
+from warroom.api.state import AppState
+from warroom.clock import utcnow
+from warroom.errors import InvalidInput
+from warroom.incidents.lifecycle import OPEN_STATES
+from warroom.incidents.models import Incident, IncidentService
+from warroom.integrations import service as integrations
+from warroom.integrations.models import Integration
+from warroom.timeline import service as timeline
+from warroom.timeline.kinds import EntryType, Source
+
+
+class BodyError(InvalidInput):
+    """The body is not JSON, or not the shape the format needs; `problems` lists why."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+def decode(body: bytes) -> Any:
+    if not body.strip():
+        raise BodyError("request body is empty; expected JSON")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BodyError(f"request body is not valid JSON: {exc}") from None
+
+
+@dataclass
+class Received:
+    integration: str
+    parsed: ParseResult
+    outcome: pipeline.Outcome
+    changes_recorded: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def receive(
+    state: AppState, *, key: str | None, slug: str, payload: Any,
+    expected_format: str, options: Mapping[str, Any] | None = None,
+) -> Received:
+    """Authenticate by integration key, parse with `slug`, store everything valid."""
+    now = utcnow()
+    with state.db.transaction() as session:
+        integration = integrations.authenticate(session, key, expected_format=expected_format)
+        opts: dict[str, Any] = {"dedup_scope": str(integration.id), **(options or {})}
+        opts.update(integration.options or {})
+        try:
+            parsed = require_format(slug).parse(payload, now=now, options=opts)
+        except FormatError as exc:
+            raise BodyError(str(exc), list(exc.messages)) from None
+        sender = pipeline.Sender(name=f"integration:{integration.name}",
+                                 integration_id=integration.id, service=integration.service)
+        alerts = parsed.alerts[: state.config.alerts.max_alerts_per_request]
+        outcome = pipeline.ingest(session, alerts, cfg=state.pipeline, sender=sender, now=now)
+        if parsed.actions:
+            acted = pipeline.apply_actions(session, parsed.actions, cfg=state.pipeline,
+                                           sender=sender, now=now)
+            outcome.incidents_touched |= acted.incidents_touched
+            outcome.resolved += acted.resolved
+            outcome.dedup_keys += acted.dedup_keys
+        recorded = _record_changes(session, parsed, integration, now)
+    errors = [f"alert {e.index}: {e.message}" for e in parsed.errors]
+    if len(parsed.alerts) > len(alerts):
+        errors.append(f"only the first {len(alerts)} alerts of {len(parsed.alerts)} were taken")
+    return Received(integration.name, parsed, outcome, recorded, errors)
+
+
+def _record_changes(session: Any, parsed: ParseResult, integration: Integration,
+                    now: Any) -> int:
+    """Change events land on the timelines of open incidents of the integration's service."""
+    if not parsed.change_events or not integration.service:
+        return 0
+    open_ids = list(session.scalars(
+        select(Incident.id).join(IncidentService, IncidentService.incident_id == Incident.id)
+        .where(IncidentService.service == integration.service,
+               Incident.status.in_([s.value for s in OPEN_STATES]))))
+    for event in parsed.change_events:
+        for incident_id in open_ids:
+            timeline.append(
+                session, incident_id, kind="change.recorded", type=EntryType.ACTION,
+                summary=f"Change: {event.summary}", at=event.timestamp or now,
+                source=Source.EXTERNAL, actor=f"integration:{integration.name}",
+                details={"source": event.source, "custom_details": event.custom_details,
+                         "links": event.links},
+            )
+    return len(open_ids) * len(parsed.change_events)
+
+
+def outcome_body(received: Received) -> dict[str, Any]:
+    o = received.outcome
+    return {
+        "integration": received.integration, "received": o.received, "new": o.new,
+        "deduplicated": o.deduplicated, "updated": o.updated, "resolved": o.resolved,
+        "suppressed": o.suppressed, "incidents_opened": o.incidents_opened,
+        "incidents_touched": sorted(o.incidents_touched), "errors": received.errors,
+    }

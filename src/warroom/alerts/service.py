@@ -1,0 +1,416 @@
+"""The alert pipeline: store (dedup by fingerprint), suppress, correlate into incidents.
+
+One call handles one request's batch in the caller's transaction, so a 2xx is only sent
+after every accepted alert and its incident effects are committed together.
+
+    parse (formats/) → normalise → upsert by fingerprint → route → suppress
+        → correlate (group_by within the route's window) → incident + timeline
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warroom.alerts.context import PipelineConfig
+from warroom.alerts.model import ActionKind, AlertAction, AlertStatus, IncomingAlert
+from warroom.alerts.models import Alert, AlertGroup
+from warroom.db.upsert import insert_ignore
+from warroom.incidents import service as incidents
+from warroom.incidents.lifecycle import Action, Status
+from warroom.incidents.models import Incident
+from warroom.incidents.schemas import IncidentCreate
+from warroom.routing.tree import RouteMatch, group_key, group_labels, match
+from warroom.suppression import service as silences
+from warroom.suppression.inhibit import inhibited_by
+from warroom.suppression.maintenance import in_maintenance
+from warroom.timeline import service as timeline
+from warroom.timeline.kinds import EntryType, Source
+from warroom.triage.types import triage
+
+CHUNK = 500
+MAX_LISTED = 50
+_COUNTER = {"new": "new", "same": "deduplicated", "updated": "updated",
+            "resolved": "resolved", "refired": "updated"}
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent the alerts: an integration (or a person through the CLI/API)."""
+
+    name: str
+    integration_id: uuid.UUID | None = None
+    service: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What a batch did; counts feed the API answer and /metrics."""
+
+    received: int = 0
+    new: int = 0
+    deduplicated: int = 0
+    updated: int = 0
+    resolved: int = 0
+    suppressed: int = 0
+    incidents_opened: list[str] = field(default_factory=list)
+    incidents_touched: set[str] = field(default_factory=set)
+    dedup_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Batch:
+    """Timeline entries gathered per incident so a 500-alert burst is a few entries."""
+
+    entries: dict[tuple[uuid.UUID, str], list[Alert]] = field(
+        default_factory=lambda: defaultdict(list))
+
+
+def _normalise(alert: IncomingAlert, cfg: PipelineConfig, now: datetime) -> IncomingAlert:
+    # Alertmanager API semantics: no end time means "firing until resolve_timeout passes
+    # without a resend"; an end time in the past means resolved.
+    if alert.source_format == "alertmanager" and alert.ends_at is None:
+        alert = replace(alert, ends_at=now + cfg.resolve_timeout)
+    if alert.status is AlertStatus.FIRING and alert.ends_at is not None and alert.ends_at <= now:
+        alert = replace(alert, status=AlertStatus.RESOLVED)
+    return alert
+
+
+def _row_values(a: IncomingAlert, sender: Sender, now: datetime) -> dict[str, Any]:
+    return {
+        "fingerprint": a.fingerprint, "content_hash": a.content_hash, "status": a.status.value,
+        "labels": a.labels, "annotations": a.annotations, "summary": a.summary[:4000],
+        "severity_hint": (a.severity_hint or None) and a.severity_hint[:64],
+        "dedup_key": a.dedup_key, "generator_url": a.generator_url,
+        "source_format": a.source_format, "integration_id": sender.integration_id,
+        "starts_at": a.starts_at, "ends_at": a.ends_at, "first_seen_at": now,
+        "last_seen_at": now, "updated_at": now, "receive_count": 1, "suppressed": {},
+        "raw": a.raw,
+    }
+
+
+def _lock_rows(session: Session, fingerprints: Sequence[str]) -> dict[str, Alert]:
+    rows: dict[str, Alert] = {}
+    for i in range(0, len(fingerprints), CHUNK):
+        chunk = list(fingerprints[i:i + CHUNK])
+        query = select(Alert).where(Alert.fingerprint.in_(chunk)).with_for_update()
+        rows.update((r.fingerprint, r) for r in session.scalars(query))
+    return rows
+
+
+def _firing_label_sets(session: Session, cfg: PipelineConfig) -> list[dict[str, str]]:
+    if not cfg.inhibit_rules:
+        return []
+    return [labels for labels in session.scalars(
+        select(Alert.labels).where(Alert.status == AlertStatus.FIRING.value))]
+
+
+def ingest(
+    session: Session, alerts: Sequence[IncomingAlert], *, cfg: PipelineConfig, sender: Sender,
+    now: datetime,
+) -> Outcome:
+    """Store a batch and apply its incident effects; flushes, never commits."""
+    out = Outcome(received=len(alerts))
+    latest: dict[str, IncomingAlert] = {}
+    for alert in alerts:  # a repeat inside one batch: the last one wins
+        latest[alert.fingerprint] = _normalise(alert, cfg, now)
+    if not latest:
+        return out
+    fingerprints = sorted(latest)  # a fixed lock order keeps concurrent batches deadlock-free
+    inserted: set[str] = set()
+    for i in range(0, len(fingerprints), CHUNK):
+        chunk = fingerprints[i:i + CHUNK]
+        inserted |= insert_ignore(session, Alert,
+                                  [_row_values(latest[f], sender, now) for f in chunk],
+                                  "fingerprint")
+    rows = _lock_rows(session, fingerprints)
+    active = silences.active_silences(session, now)
+    firing = _firing_label_sets(session, cfg)
+    batch = _Batch()
+    for fp in fingerprints:
+        incoming, row = latest[fp], rows[fp]
+        change = "new" if fp in inserted else _apply(row, incoming, now)
+        _route_and_suppress(row, incoming, cfg, sender, active, firing, now)
+        if row.suppressed:
+            out.suppressed += 1
+        if incoming.dedup_key:
+            out.dedup_keys.append(incoming.dedup_key)
+        counter = _COUNTER[change]
+        setattr(out, counter, getattr(out, counter) + 1)
+        _effects(session, row, incoming, change, cfg, sender, now, out, batch)
+    _write_entries(session, batch, sender, now)
+    session.flush()
+    return out
+
+
+def _apply(row: Alert, a: IncomingAlert, now: datetime) -> str:
+    """Update a stored alert from a repeat; say what kind of change it was."""
+    previous_status = row.status
+    same = row.content_hash == a.content_hash and previous_status == a.status.value
+    row.receive_count += 1
+    row.last_seen_at = now
+    row.ends_at = a.ends_at
+    if same:
+        return "same"
+    row.content_hash, row.status = a.content_hash, a.status.value
+    row.labels, row.annotations, row.summary = a.labels, a.annotations, a.summary[:4000]
+    row.severity_hint, row.generator_url, row.raw = a.severity_hint, a.generator_url, a.raw
+    row.updated_at = now
+    if previous_status == "firing" and a.status is AlertStatus.RESOLVED:
+        return "resolved"
+    if previous_status == "resolved" and a.status is AlertStatus.FIRING:
+        row.starts_at = a.starts_at
+        return "refired"
+    return "updated"
+
+
+def _route_and_suppress(
+    row: Alert, a: IncomingAlert, cfg: PipelineConfig, sender: Sender,
+    active: list[Any], firing: list[dict[str, str]], now: datetime,
+) -> RouteMatch:
+    route = match(cfg.routes, a.labels)[0]
+    row.route_id = route.route_id
+    row.group_key = group_key(route, a.labels)
+    row.service = route.settings.service or sender.service or a.labels.get("service")
+    suppressed: dict[str, list[str]] = {}
+    if a.status is AlertStatus.FIRING:
+        silenced = [s.id for s in active if s.mutes(a.labels, now)]
+        if silenced:
+            suppressed["silenced_by"] = silenced
+        inhibition = inhibited_by(a.labels, firing, cfg.inhibit_rules) if firing else None
+        if inhibition is not None:
+            suppressed["inhibited_by"] = [f"rule {inhibition.rule_index + 1}"]
+        windows = in_maintenance(a.labels, row.service, cfg.maintenance, now)
+        if windows:
+            suppressed["maintenance"] = list(windows)
+    row.suppressed = suppressed
+    return route
+
+
+def _effects(
+    session: Session, row: Alert, a: IncomingAlert, change: str, cfg: PipelineConfig,
+    sender: Sender, now: datetime, out: Outcome, batch: _Batch,
+) -> None:
+    if row.status == "resolved":
+        if change == "resolved" and row.incident_id is not None:
+            batch.entries[(row.incident_id, "alert.resolved")].append(row)
+            _maybe_auto_resolve(session, row, cfg, sender, now, out)
+        return
+    if row.suppressed:
+        return
+    incident = session.get(Incident, row.incident_id) if row.incident_id else None
+    if incident is not None and Status(incident.status).is_open:
+        if change in ("updated", "refired"):
+            batch.entries[(incident.id, f"alert.{change}")].append(row)
+            _raise_severity(session, incident, row, cfg, sender, now)
+            out.incidents_touched.add(incident.reference)
+        return
+    # Not attached to an open incident: a new alert, a refire, or one that was suppressed
+    # when it arrived and no longer is. Repeats of an alert whose incident a human already
+    # resolved stay quiet, so resolving is not undone by the next resend.
+    if incident is not None and change == "same":
+        return
+    incident = _correlate(session, row, cfg, sender, now, out)
+    row.incident_id = incident.id
+    batch.entries[(incident.id, "alert.attached")].append(row)
+    out.incidents_touched.add(incident.reference)
+
+
+def _severity_of(row: Alert, route: RouteMatch, cfg: PipelineConfig) -> str:
+    level = route.severity_for(row.labels, cfg.severity_map)
+    if level is None and row.severity_hint:
+        level = cfg.severity_map.lookup(row.severity_hint)
+    found = cfg.policy.scale.get(level.value) if level else None
+    return found.name if found else cfg.policy.scale.default
+
+
+def _more_severe(cfg: PipelineConfig, a: str, b: str) -> bool:
+    return cfg.policy.scale.require(a).rank < cfg.policy.scale.require(b).rank
+
+
+def _correlate(
+    session: Session, row: Alert, cfg: PipelineConfig, sender: Sender, now: datetime,
+    out: Outcome,
+) -> Incident:
+    """The incident this alert's group feeds, opening or reopening one per the route."""
+    route = match(cfg.routes, row.labels)[0]
+    key = row.group_key or group_key(route, row.labels)
+    insert_ignore(session, AlertGroup, [{"group_key": key, "route_id": route.route_id,
+                                         "incident_id": None, "last_alert_at": None}],
+                  "group_key")
+    group = session.get(AlertGroup, key, with_for_update=True, populate_existing=True)
+    assert group is not None
+    settings = route.settings
+    incident = session.get(Incident, group.incident_id) if group.incident_id else None
+    if incident is not None:
+        status = Status(incident.status)
+        recent = group.last_alert_at is not None and (
+            now - group.last_alert_at <= settings.group_window)
+        if status.is_open and (recent or _has_firing(session, incident.id)):
+            group.last_alert_at = now
+            return incident
+        if (status is Status.RESOLVED and incident.resolved_at is not None
+                and now - incident.resolved_at <= settings.reopen_window):
+            incidents.act(session, incident, Action.REOPEN, actor=sender.name, now=now,
+                          note=f"alert {row.labels.get('alertname', row.fingerprint)} fired again",
+                          source=Source.MONITORING)
+            group.last_alert_at = now
+            out.incidents_touched.add(incident.reference)
+            return incident
+    incident = _open_incident(session, row, route, cfg, sender, now)
+    group.incident_id, group.last_alert_at = incident.id, now
+    out.incidents_opened.append(incident.reference)
+    return incident
+
+
+def _has_firing(session: Session, incident_id: uuid.UUID) -> bool:
+    return session.scalar(select(Alert.id).where(
+        Alert.incident_id == incident_id, Alert.status == "firing").limit(1)) is not None
+
+
+def _open_incident(session: Session, row: Alert, route: RouteMatch, cfg: PipelineConfig,
+                   sender: Sender, now: datetime) -> Incident:
+    severity = _severity_of(row, route, cfg)
+    decided = triage(row.labels, cfg.type_rules, route.settings.incident_type)
+    if decided.min_severity and _more_severe(cfg, decided.min_severity, severity):
+        severity = decided.min_severity
+    grouped = group_labels(route, row.labels)
+    alertname = row.labels.get("alertname")
+    title = row.summary or alertname or "alert"
+    if alertname and alertname not in title:
+        title = f"{alertname}: {title}"
+    data = IncidentCreate.model_construct(
+        title=title[:500], description=row.annotations.get("description", "")[:65_536],
+        severity=severity, type=decided.type, service=row.service, services=[],
+        labels={k: v[:2000] for k, v in list(grouped.items())[:200]},
+        impact=IncidentCreate.model_fields["impact"].default_factory(),  # type: ignore[misc]
+        assignee=None, root_cause=None,
+    )
+    incident = incidents.declare(session, data, actor=sender.name, now=now,
+                                 policy=cfg.policy, source=Source.MONITORING,
+                                 severity_reason=f"from alert labels via route {route.route_id}")
+    if decided.responses or decided.rule is not None:
+        timeline.append(
+            session, incident.id, kind="triage.classified", type=EntryType.DECISION,
+            summary=f"Triaged as {decided.type}"
+            + (f"; automatic responses planned: {', '.join(decided.responses)}"
+               if decided.responses else ""),
+            at=now, source=Source.AUTOMATION, actor="triage",
+            details={"type": decided.type, "min_severity": decided.min_severity,
+                     "responses": list(decided.responses), "route": route.route_id,
+                     "escalation_policy": route.settings.escalation_policy},
+        )
+    return incident
+
+
+def _raise_severity(session: Session, incident: Incident, row: Alert, cfg: PipelineConfig,
+                    sender: Sender, now: datetime) -> None:
+    route = match(cfg.routes, row.labels)[0]
+    severity = _severity_of(row, route, cfg)
+    if _more_severe(cfg, severity, incident.severity):
+        old, incident.severity = incident.severity, severity
+        timeline.append(
+            session, incident.id, kind="incident.severity_changed",
+            type=EntryType.SEVERITY_CHANGE, at=now, source=Source.MONITORING, actor=sender.name,
+            summary=f"Severity raised from {old} to {severity} by alert {row.fingerprint}",
+            details={"from": old, "to": severity, "alert": row.fingerprint},
+        )
+
+
+def _maybe_auto_resolve(session: Session, row: Alert, cfg: PipelineConfig, sender: Sender,
+                        now: datetime, out: Outcome) -> None:
+    incident = session.get(Incident, row.incident_id, with_for_update=True)
+    if incident is None or not Status(incident.status).is_open:
+        return
+    route = match(cfg.routes, row.labels)[0]
+    if not route.settings.auto_resolve or _has_firing(session, incident.id):
+        return
+    session.flush()
+    incidents.act(session, incident, Action.RESOLVE, actor=sender.name, now=now,
+                  note="all alerts resolved", source=Source.MONITORING)
+    out.incidents_touched.add(incident.reference)
+
+
+_ENTRY_TEXT = {
+    "alert.attached": ("attached", "Alert"),
+    "alert.updated": ("updated", "Alert"),
+    "alert.refired": ("firing again", "Alert"),
+    "alert.resolved": ("resolved", "Alert"),
+}
+
+
+def _write_entries(session: Session, batch: _Batch, sender: Sender, now: datetime) -> None:
+    for (incident_id, kind), rows in batch.entries.items():
+        verb, _ = _ENTRY_TEXT[kind]
+        first = rows[0]
+        name = first.labels.get("alertname") or first.summary or first.fingerprint
+        summary = (f"Alert {name} {verb}" if len(rows) == 1
+                   else f"{len(rows)} alerts {verb} ({name}, …)")
+        timeline.append(
+            session, incident_id, kind=kind, type=EntryType.ALERT, summary=summary, at=now,
+            source=Source.MONITORING, actor=sender.name,
+            details={"count": len(rows), "alerts": [
+                {"fingerprint": r.fingerprint, "labels": r.labels, "summary": r.summary}
+                for r in rows[:MAX_LISTED]]},
+        )
+
+
+def apply_actions(
+    session: Session, actions: Sequence[AlertAction], *, cfg: PipelineConfig, sender: Sender,
+    now: datetime,
+) -> Outcome:
+    """PagerDuty / Opsgenie acknowledge and resolve by dedup key."""
+    out = Outcome(received=len(actions))
+    batch = _Batch()
+    for action in actions:
+        out.dedup_keys.append(action.dedup_key)
+        row = session.scalar(select(Alert).where(
+            Alert.fingerprint == action.fingerprint).with_for_update())
+        if row is None or row.status == "resolved":
+            continue  # PagerDuty drops events for keys with no open alert
+        if action.kind is ActionKind.RESOLVE:
+            row.status, row.updated_at, row.last_seen_at = "resolved", now, now
+            row.ends_at = now
+            out.resolved += 1
+            if row.incident_id is not None:
+                batch.entries[(row.incident_id, "alert.resolved")].append(row)
+                _maybe_auto_resolve(session, row, cfg, sender, now, out)
+        elif row.incident_id is not None:
+            incident = session.get(Incident, row.incident_id, with_for_update=True)
+            if incident is not None and incident.status == Status.TRIGGERED.value:
+                incidents.act(session, incident, Action.ACKNOWLEDGE, actor=sender.name, now=now,
+                              note=f"acknowledged by {action.source_format} event",
+                              source=Source.EXTERNAL)
+                out.incidents_touched.add(incident.reference)
+    _write_entries(session, batch, sender, now)
+    session.flush()
+    return out
+
+
+def expire_stale(session: Session, *, cfg: PipelineConfig, now: datetime,
+                 limit: int = 1000) -> int:
+    """Resolve firing alerts whose end time passed without a resend (Alertmanager's
+    resolve_timeout); run by the engine. Returns how many it resolved."""
+    rows = list(session.scalars(
+        select(Alert).where(Alert.status == "firing", Alert.ends_at.is_not(None),
+                            Alert.ends_at <= now)
+        .order_by(Alert.fingerprint).limit(limit).with_for_update(skip_locked=True)))
+    if not rows:
+        return 0
+    out, batch = Outcome(), _Batch()
+    sender = Sender(name="expiry")
+    for row in rows:
+        row.status, row.updated_at = "resolved", now
+        if row.incident_id is not None:
+            batch.entries[(row.incident_id, "alert.resolved")].append(row)
+            _maybe_auto_resolve(session, row, cfg, sender, now, out)
+    _write_entries(session, batch, sender, now)
+    session.flush()
+    return len(rows)

@@ -1,0 +1,1 @@
+"""Integrations: named alert sources with a format and a secret key."""

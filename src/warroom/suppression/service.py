@@ -1,0 +1,114 @@
+"""Silence use cases over stored rows. Callers own the transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warroom.errors import InvalidInput, NotFound
+from warroom.routing.matchers import Matcher, MatcherError
+from warroom.suppression.models import SilenceRow
+from warroom.suppression.silences import (
+    Silence,
+    SilenceError,
+    SilenceState,
+    can_update_in_place,
+    expire,
+)
+
+
+def to_silence(row: SilenceRow) -> Silence:
+    return Silence(
+        id=row.id, matchers=tuple(Matcher.from_api(m) for m in row.matchers),
+        starts_at=row.starts_at, ends_at=row.ends_at, created_by=row.created_by,
+        comment=row.comment, updated_at=row.updated_at,
+    )
+
+
+def _store(row: SilenceRow, silence: Silence) -> None:
+    row.matchers = [m.to_dict() for m in silence.matchers]
+    row.starts_at, row.ends_at = silence.starts_at, silence.ends_at
+    row.created_by, row.comment, row.updated_at = (
+        silence.created_by, silence.comment, silence.updated_at)
+
+
+def build_silence(
+    *, matchers: Sequence[Matcher], starts_at: datetime, ends_at: datetime, created_by: str,
+    comment: str, now: datetime, silence_id: str | None = None,
+) -> Silence:
+    """Validate a silence; a start in the past begins now (as Alertmanager does)."""
+    if ends_at <= now:
+        raise InvalidInput("end time must be in the future")
+    try:
+        return Silence(
+            id=silence_id or str(uuid.uuid4()), matchers=tuple(matchers),
+            starts_at=max(starts_at, now), ends_at=ends_at, created_by=created_by,
+            comment=comment, updated_at=now,
+        )
+    except (SilenceError, MatcherError) as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def upsert_silence(session: Session, silence: Silence, now: datetime,
+                   existing_id: str | None = None) -> str:
+    """Create, or update `existing_id`; an update that would rewrite history expires the
+    old silence and stores the new one under a fresh id (Alertmanager's rule)."""
+    if existing_id is None:
+        row = SilenceRow(id=silence.id)
+        _store(row, silence)
+        session.add(row)
+        session.flush()
+        return silence.id
+    row = session.get(SilenceRow, existing_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"no silence {existing_id!r}")
+    old = to_silence(row)
+    if can_update_in_place(old, silence, now):
+        _store(row, silence)
+        return existing_id
+    if old.state(now) is not SilenceState.EXPIRED:
+        _store(row, expire(old, now))
+    fresh = SilenceRow(id=str(uuid.uuid4()))
+    _store(fresh, silence)
+    session.add(fresh)
+    session.flush()
+    return fresh.id
+
+
+def get_silence(session: Session, silence_id: str) -> Silence | None:
+    row = session.get(SilenceRow, silence_id)
+    return to_silence(row) if row else None
+
+
+def require_silence(session: Session, silence_id: str) -> Silence:
+    silence = get_silence(session, silence_id)
+    if silence is None:
+        raise NotFound(f"no silence {silence_id!r}")
+    return silence
+
+
+def expire_silence(session: Session, silence_id: str, now: datetime) -> Silence:
+    row = session.get(SilenceRow, silence_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"no silence {silence_id!r}")
+    try:
+        expired = expire(to_silence(row), now)
+    except SilenceError as exc:
+        raise InvalidInput(str(exc)) from None
+    _store(row, expired)
+    return expired
+
+
+def list_silences(session: Session) -> list[Silence]:
+    return [to_silence(r) for r in session.scalars(
+        select(SilenceRow).order_by(SilenceRow.ends_at.desc()))]
+
+
+def active_silences(session: Session, now: datetime) -> list[Silence]:
+    rows = session.scalars(select(SilenceRow).where(
+        SilenceRow.ends_at > now, SilenceRow.starts_at <= now))
+    return [to_silence(r) for r in rows]
