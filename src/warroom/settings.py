@@ -5,6 +5,8 @@ This is the only module that reads environment variables (prefix `WARROOM_`).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -62,3 +64,9 @@ def load_settings(**overrides: object) -> Settings:
     """Build the settings from the environment, with explicit overrides winning."""
     clean = {k: v for k, v in overrides.items() if v is not None}
     return Settings(**clean)  # type: ignore[arg-type]
+
+
+def environment() -> Mapping[str, str]:
+    """The process environment, for secrets that configuration names by variable
+    (`key_env`); read here so no other module touches the environment."""
+    return os.environ

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 import warroom
-from warroom.alerts.context import PipelineConfig
 from warroom.alerts.am_routes import router as am_router
+from warroom.alerts.context import PipelineConfig
 from warroom.alerts.ingest_routes import router as ingest_router
 from warroom.api import errors
 from warroom.api.limits import BodySizeLimit

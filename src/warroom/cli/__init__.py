@@ -9,7 +9,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from warroom import errors
-from warroom.cli import admin, incidents, serve
+from warroom.cli import admin, alerts, incidents, serve
 from warroom.cli.render import err_console
 
 EXIT_CODES: list[tuple[type[errors.WarroomError], int]] = [
@@ -54,6 +54,10 @@ app.add_typer(admin.config_app, name="config")
 app.add_typer(admin.token_app, name="token")
 app.command("classify")(admin.classify_command)
 app.add_typer(incidents.incident_app, name="incident")
+app.add_typer(alerts.integration_app, name="integration")
+app.add_typer(alerts.alert_app, name="alert")
+app.add_typer(alerts.route_app, name="route")
+app.add_typer(alerts.silence_app, name="silence")
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+
 class _FreshConsole:
     """A console built at each print, so width and colour follow the current environment
     (COLUMNS, NO_COLOR, the terminal) rather than whatever was true at import time."""

@@ -8,14 +8,19 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from rich.markup import escape
 
-from warroom.api.app import create_app
+from warroom.alerts.context import PipelineConfig
+from warroom.api.app import create_app, policy_from
 from warroom.auth import service as auth
 from warroom.cli.context import open_database, settings_from
 from warroom.cli.render import console
 from warroom.clock import utcnow
 from warroom.config import load_config
 from warroom.engine import Engine
+from warroom.engine.jobs import default_jobs
+from warroom.integrations import service as integrations
+from warroom.settings import environment
 
 BOOTSTRAP_TOKEN = "bootstrap-admin"
 
@@ -35,13 +40,17 @@ def serve_command(
     cfg = load_config(settings.config)
     db = open_database(settings, migrate=settings.is_sqlite)
     with db.transaction() as session:
+        for warning in integrations.sync_declared(session, cfg.integrations, environment(),
+                                                  utcnow()):
+            console.print(f"[yellow]warning:[/] {escape(warning)}")
         if auth.count_active(session) == 0:
             _, token = auth.create_token(session, BOOTSTRAP_TOKEN, "admin", utcnow())
             console.print(
                 "[bold]No API tokens yet: created an admin token (shown once).[/]\n"
                 f"  export WARROOM_TOKEN={token}"
             )
-    app = create_app(settings, config=cfg, db=db, engine=Engine())
+    pipeline = PipelineConfig.from_config(cfg, policy_from(cfg))
+    app = create_app(settings, config=cfg, db=db, engine=Engine(default_jobs(db, pipeline)))
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     console.print(f"warroom serving on [bold]{settings.listen_url}[/] "
