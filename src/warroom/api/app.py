@@ -13,6 +13,9 @@ import warroom
 from warroom.alerts.am_routes import router as am_router
 from warroom.alerts.context import PipelineConfig
 from warroom.alerts.ingest_routes import router as ingest_router
+from warroom.alerts.routes import router as alerts_router
+from warroom.integrations.routes import router as integrations_router
+from warroom.suppression.routes import router as suppression_router
 from warroom.api import errors
 from warroom.api.limits import BodySizeLimit
 from warroom.api.state import AppState
@@ -65,6 +68,9 @@ def create_app(
     errors.install(app)
     app.include_router(incidents_router)
     app.include_router(auth_router)
+    app.include_router(alerts_router)
+    app.include_router(suppression_router)
+    app.include_router(integrations_router)
     app.include_router(am_router)
     app.include_router(ingest_router)
 
