@@ -29,7 +29,7 @@ PG_URL = os.environ.get("WARROOM_TEST_DATABASE_URL")
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Everything that touches the database runs again in the PostgreSQL pass (`-m db`).
     for item in items:
-        if "db" in getattr(item, "fixturenames", ()):
+        if "database_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
 
 
@@ -132,3 +132,46 @@ def make_incident(client: TestClient, auth_headers: dict[str, str]) -> Callable[
         return response.json()  # type: ignore[no-any-return]
 
     return make
+
+
+# --- ingestion: integrations and configured apps ----------------------------------------
+
+
+@pytest.fixture
+def make_integration(db: Database) -> Callable[..., str]:
+    """Create an integration of `format` (optionally for `service`, with `options`);
+    returns its plaintext key."""
+    from warroom.integrations.service import create_integration
+
+    def make(format: str = "alertmanager", service: str | None = None,
+             options: dict[str, Any] | None = None, name: str | None = None) -> str:
+        with db.transaction() as session:
+            _, key = create_integration(
+                session, name=name or f"{format}-{uuid.uuid4().hex[:6]}", format=format,
+                now=utcnow(), service=service, options=options)
+        return key
+
+    return make
+
+
+@pytest.fixture
+def make_client(settings: Settings, db: Database) -> Iterator[Callable[..., TestClient]]:
+    """A client of an app configured from warroom.yaml text; keyword arguments override
+    settings (e.g. `max_body_bytes=1000`). Shares the `db` fixture's database."""
+    import textwrap
+
+    from warroom.config.loader import parse_config
+
+    opened: list[TestClient] = []
+
+    def make(yaml_text: str = "", **setting_overrides: Any) -> TestClient:
+        config = parse_config(textwrap.dedent(yaml_text))
+        app_settings = settings.model_copy(update=setting_overrides)
+        test_client = TestClient(create_app(app_settings, config=config, db=db))
+        test_client.__enter__()
+        opened.append(test_client)
+        return test_client
+
+    yield make
+    for test_client in opened:
+        test_client.__exit__(None, None, None)

@@ -14,8 +14,6 @@ from warroom.alerts.am_routes import router as am_router
 from warroom.alerts.context import PipelineConfig
 from warroom.alerts.ingest_routes import router as ingest_router
 from warroom.alerts.routes import router as alerts_router
-from warroom.integrations.routes import router as integrations_router
-from warroom.suppression.routes import router as suppression_router
 from warroom.api import errors
 from warroom.api.limits import BodySizeLimit
 from warroom.api.state import AppState
@@ -25,14 +23,9 @@ from warroom.db import Database
 from warroom.engine import Engine
 from warroom.incidents.routes import router as incidents_router
 from warroom.incidents.service import SeverityPolicy
+from warroom.integrations.routes import router as integrations_router
 from warroom.settings import Settings
-
-
-def policy_from(config: WarroomConfig) -> SeverityPolicy:
-    return SeverityPolicy(
-        scale=config.severity_scale(), rules=config.classifier_rules(),
-        fallback=config.classifier_fallback(),
-    )
+from warroom.suppression.routes import router as suppression_router
 
 
 def create_app(
@@ -62,7 +55,7 @@ def create_app(
         description="Incident response automation: incidents, timeline, reports.",
         lifespan=lifespan,
     )
-    policy = policy_from(config)
+    policy = SeverityPolicy.from_config(config)
     app.state.warroom = AppState(settings=settings, config=config, db=db, policy=policy,
                                  pipeline=PipelineConfig.from_config(config, policy))
     errors.install(app)

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from warroom.api.app import policy_from
 from warroom.auth import service as auth
 from warroom.auth.roles import Role
 from warroom.cli.context import open_database, settings_from
@@ -19,6 +18,7 @@ from warroom.db import Database
 from warroom.db.migrate import pending, upgrade
 from warroom.durations import human_duration
 from warroom.incidents.classify import Impact
+from warroom.incidents.service import SeverityPolicy
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", envvar="WARROOM_CONFIG",
                                                 help="path to warroom.yaml")]
@@ -108,7 +108,7 @@ def classify_command(
 ) -> None:
     """Classify severity from impact (seed 002's rules, configurable in warroom.yaml)."""
     cfg = load_config(settings_from(config=config).config)
-    policy = policy_from(cfg)
+    policy = SeverityPolicy.from_config(cfg)
     result = policy.classify(Impact(
         affected_users_pct=affected_users, error_rate_pct=error_rate,
         revenue_impact_per_hour=revenue_per_hour, security_incident=security,

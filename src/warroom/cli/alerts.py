@@ -14,13 +14,13 @@ from rich.table import Table
 from warroom.alerts import service as pipeline
 from warroom.alerts.context import PipelineConfig
 from warroom.alerts.formats import FormatError, require_format
-from warroom.api.app import policy_from
 from warroom.cli.context import local_actor, open_database, settings_from
 from warroom.cli.render import console, print_json
 from warroom.clock import utcnow
 from warroom.config import load_config
 from warroom.durations import parse_duration
 from warroom.errors import InvalidInput, WarroomError
+from warroom.incidents.service import SeverityPolicy
 from warroom.integrations import service as integrations
 from warroom.routing.matchers import MatcherError, parse_matchers
 from warroom.routing.tree import group_key, match
@@ -123,7 +123,7 @@ def alert_send(
     db = open_database(settings, migrate=False)
     with db.transaction() as session:
         out = pipeline.ingest(session, parsed.alerts,
-                              cfg=PipelineConfig.from_config(cfg, policy_from(cfg)),
+                              cfg=PipelineConfig.from_config(cfg, SeverityPolicy.from_config(cfg)),
                               sender=pipeline.Sender(name=local_actor()), now=now)
     result = {"new": out.new, "deduplicated": out.deduplicated, "updated": out.updated,
               "resolved": out.resolved, "suppressed": out.suppressed,
@@ -143,7 +143,7 @@ def route_test(
 ) -> None:
     """Show which route an alert with these labels takes, and why."""
     cfg = load_config(settings_from(config=config).config)
-    pipe = PipelineConfig.from_config(cfg, policy_from(cfg))
+    pipe = PipelineConfig.from_config(cfg, SeverityPolicy.from_config(cfg))
     label_set = _pairs(labels, "label")
     results = []
     for rm in match(pipe.routes, label_set):

@@ -10,7 +10,6 @@ from typing import Any, Protocol
 import httpx
 
 from warroom import errors
-from warroom.api.app import policy_from
 from warroom.clock import utcnow
 from warroom.config import WarroomConfig
 from warroom.db import Database
@@ -19,6 +18,7 @@ from warroom.incidents.lifecycle import Action
 from warroom.incidents.present import entry_out, incident_out
 from warroom.incidents.report import build_report, render_markdown
 from warroom.incidents.schemas import IncidentCreate, NoteIn
+from warroom.incidents.service import SeverityPolicy
 from warroom.timeline import service as timeline
 
 JSON = dict[str, Any]
@@ -38,7 +38,7 @@ class LocalBackend:
     """Acts directly on the configured database, as `actor`."""
 
     def __init__(self, db: Database, config: WarroomConfig, actor: str) -> None:
-        self.db, self.policy, self.actor = db, policy_from(config), actor
+        self.db, self.policy, self.actor = db, SeverityPolicy.from_config(config), actor
 
     def list_incidents(self, params: JSON) -> JSON:
         filt = service.IncidentFilter(

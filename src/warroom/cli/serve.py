@@ -7,11 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.markup import escape
 
 from warroom.alerts.context import PipelineConfig
-from warroom.api.app import create_app, policy_from
 from warroom.auth import service as auth
 from warroom.cli.context import open_database, settings_from
 from warroom.cli.render import console
@@ -19,6 +17,7 @@ from warroom.clock import utcnow
 from warroom.config import load_config
 from warroom.engine import Engine
 from warroom.engine.jobs import default_jobs
+from warroom.incidents.service import SeverityPolicy
 from warroom.integrations import service as integrations
 from warroom.settings import environment
 
@@ -32,6 +31,11 @@ def serve_command(
     database_url: Annotated[str | None, typer.Option(envvar="WARROOM_DATABASE_URL")] = None,
 ) -> None:
     """Serve the API and run the background engine (applies migrations on SQLite)."""
+    # Imported here so the other commands start fast without loading the web stack.
+    import uvicorn
+
+    from warroom.api.app import create_app
+
     settings = settings_from(config=config, database_url=database_url)
     if host:
         settings.host = host
@@ -49,7 +53,7 @@ def serve_command(
                 "[bold]No API tokens yet: created an admin token (shown once).[/]\n"
                 f"  export WARROOM_TOKEN={token}"
             )
-    pipeline = PipelineConfig.from_config(cfg, policy_from(cfg))
+    pipeline = PipelineConfig.from_config(cfg, SeverityPolicy.from_config(cfg))
     app = create_app(settings, config=cfg, db=db, engine=Engine(default_jobs(db, pipeline)))
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from warroom.config.schema import WarroomConfig
 from warroom.errors import InvalidInput, NotFound
 from warroom.incidents import lifecycle
 from warroom.incidents.classify import (
@@ -47,6 +48,11 @@ class SeverityPolicy:
 
     def classify(self, impact: Impact) -> Classification:
         return classify(impact, self.rules, self.fallback)
+
+    @classmethod
+    def from_config(cls, config: WarroomConfig) -> SeverityPolicy:
+        return cls(scale=config.severity_scale(), rules=config.classifier_rules(),
+                   fallback=config.classifier_fallback())
 
 
 DEFAULT_POLICY = SeverityPolicy(default_scale())
