@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from warroom.durations import parse_duration
 from warroom.incidents.classify import DEFAULT_RULES, ClassifierRule
@@ -80,6 +87,21 @@ class IntegrationConfig(_Strict):
     service: str | None = None
     key_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     options: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _mapping_for_generic(self) -> IntegrationConfig:
+        if self.format == "generic":
+            from warroom.alerts.formats.generic import GenericMapping
+
+            if "mapping" not in self.options:
+                raise ValueError("a generic integration needs options.mapping (at least title)")
+            try:
+                GenericMapping.model_validate(self.options["mapping"])
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+                raise ValueError(f"options.mapping: {problems}") from None
+        return self
 
 
 class AlertsConfig(_Strict):
