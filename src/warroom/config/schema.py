@@ -18,6 +18,7 @@ from warroom.durations import parse_duration
 from warroom.incidents.classify import DEFAULT_RULES, ClassifierRule
 from warroom.incidents.roles import ResponseRole
 from warroom.incidents.severity import DEFAULT_LEVELS, SeverityLevel, SeverityScale
+from warroom.oncall.config import OnCallConfig, Person, Schedule, Team, validate_references
 from warroom.routing.config import MatcherString, RouteConfig, parse_matcher_strings
 from warroom.routing.tree import Route, default_route
 from warroom.suppression.config import InhibitRuleConfig, MaintenanceWindowConfig
@@ -134,6 +135,9 @@ class WarroomConfig(_Strict):
     incident_types: list[IncidentTypeConfig] | None = None
     integrations: list[IntegrationConfig] = []
     alerts: AlertsConfig = AlertsConfig()
+    people: list[Person] = []
+    teams: list[Team] = []
+    schedules: list[Schedule] = []
 
     @model_validator(mode="after")
     def _check_references(self) -> WarroomConfig:
@@ -163,6 +167,9 @@ class WarroomConfig(_Strict):
         dupes = sorted({n for n in names_seen if names_seen.count(n) > 1})
         if dupes:
             raise ValueError(f"integrations: duplicate name(s) {', '.join(dupes)}")
+        issues = validate_references(self.people, self.teams, self.schedules)
+        if issues:
+            raise ValueError("; ".join(str(i) for i in issues))
         ids = [s.id for s in self.services]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -219,3 +226,6 @@ class WarroomConfig(_Strict):
             )
             for r in self.incident_types
         )
+
+    def oncall(self) -> OnCallConfig:
+        return OnCallConfig(people=self.people, teams=self.teams, schedules=self.schedules)
