@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     url: str | None = Field(default=None, description="server the CLI talks to (else local DB)")
     token: str | None = Field(default=None, description="API token the CLI sends to --url")
     max_body_bytes: int = 1_048_576
+    secret_key: str | None = Field(
+        default=None, description="signs page links; default: a secret kept in the database")
     log_level: str = "info"
 
     @field_validator("database_url")

@@ -21,9 +21,12 @@ from warroom.auth.routes import router as auth_router
 from warroom.config import WarroomConfig, load_config
 from warroom.db import Database
 from warroom.engine import Engine
+from warroom.escalation.routes import router as escalation_router
+from warroom.escalation.setup import attach
 from warroom.incidents.routes import router as incidents_router
 from warroom.incidents.service import SeverityPolicy
 from warroom.integrations.routes import router as integrations_router
+from warroom.links.routes import router as links_router
 from warroom.settings import Settings
 from warroom.suppression.routes import router as suppression_router
 
@@ -56,6 +59,7 @@ def create_app(
         lifespan=lifespan,
     )
     policy = SeverityPolicy.from_config(config)
+    attach(db, config)
     app.state.warroom = AppState(settings=settings, config=config, db=db, policy=policy,
                                  pipeline=PipelineConfig.from_config(config, policy))
     errors.install(app)
@@ -64,6 +68,8 @@ def create_app(
     app.include_router(alerts_router)
     app.include_router(suppression_router)
     app.include_router(integrations_router)
+    app.include_router(escalation_router)
+    app.include_router(links_router)
     app.include_router(am_router)
     app.include_router(ingest_router)
 

@@ -49,6 +49,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.command("serve")(serve.serve_command)
+app.command("worker")(serve.worker_command)
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.config_app, name="config")
 app.add_typer(admin.token_app, name="token")

@@ -13,6 +13,7 @@ from warroom import errors
 from warroom.clock import utcnow
 from warroom.config import WarroomConfig
 from warroom.db import Database
+from warroom.escalation.setup import attach
 from warroom.incidents import service
 from warroom.incidents.lifecycle import Action
 from warroom.incidents.present import entry_out, incident_out
@@ -39,6 +40,7 @@ class LocalBackend:
 
     def __init__(self, db: Database, config: WarroomConfig, actor: str) -> None:
         self.db, self.policy, self.actor = db, SeverityPolicy.from_config(config), actor
+        attach(db, config)
 
     def list_incidents(self, params: JSON) -> JSON:
         filt = service.IncidentFilter(

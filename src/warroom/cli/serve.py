@@ -17,6 +17,7 @@ from warroom.clock import utcnow
 from warroom.config import load_config
 from warroom.engine import Engine
 from warroom.engine.jobs import default_jobs
+from warroom.escalation.setup import attach
 from warroom.incidents.service import SeverityPolicy
 from warroom.integrations import service as integrations
 from warroom.settings import environment
@@ -35,6 +36,7 @@ def serve_command(
     import uvicorn
 
     from warroom.api.app import create_app
+    from warroom.notify.dispatch import Dispatcher
 
     settings = settings_from(config=config, database_url=database_url)
     if host:
@@ -54,10 +56,40 @@ def serve_command(
                 f"  export WARROOM_TOKEN={token}"
             )
     pipeline = PipelineConfig.from_config(cfg, SeverityPolicy.from_config(cfg))
-    app = create_app(settings, config=cfg, db=db, engine=Engine(default_jobs(db, pipeline)))
+    setup = attach(db, cfg)
+    jobs = default_jobs(db, pipeline, setup, Dispatcher(db, cfg, settings))
+    app = create_app(settings, config=cfg, db=db, engine=Engine(jobs))
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     console.print(f"warroom serving on [bold]{settings.listen_url}[/] "
                   f"(database: {'SQLite' if settings.is_sqlite else 'PostgreSQL'})")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
                 proxy_headers=False)
+
+
+def worker_command(
+    config: Annotated[Path | None, typer.Option(envvar="WARROOM_CONFIG", help="warroom.yaml")] = None,
+    database_url: Annotated[str | None, typer.Option(envvar="WARROOM_DATABASE_URL")] = None,
+) -> None:
+    """Run the background engine only (timers, deliveries, alert expiry). Start any number,
+    on any machine, against one PostgreSQL: they share the work row by row."""
+    import signal
+    import threading
+
+    from warroom.notify.dispatch import Dispatcher
+
+    settings = settings_from(config=config, database_url=database_url)
+    cfg = load_config(settings.config)
+    db = open_database(settings, migrate=False)
+    pipeline = PipelineConfig.from_config(cfg, SeverityPolicy.from_config(cfg))
+    setup = attach(db, cfg)
+    engine = Engine(default_jobs(db, pipeline, setup, Dispatcher(db, cfg, settings)))
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    engine.start()
+    console.print(f"warroom worker running ({'SQLite' if settings.is_sqlite else 'PostgreSQL'})")
+    stop.wait()
+    engine.stop()

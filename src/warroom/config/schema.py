@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from warroom.durations import parse_duration
+from warroom.escalation.config import EscalationPolicyConfig
 from warroom.incidents.classify import DEFAULT_RULES, ClassifierRule
 from warroom.incidents.roles import ResponseRole
 from warroom.incidents.severity import DEFAULT_LEVELS, SeverityLevel, SeverityScale
@@ -138,6 +139,8 @@ class WarroomConfig(_Strict):
     people: list[Person] = []
     teams: list[Team] = []
     schedules: list[Schedule] = []
+    channels: list[dict[str, Any]] = []
+    escalation_policies: list[EscalationPolicyConfig] = []
 
     @model_validator(mode="after")
     def _check_references(self) -> WarroomConfig:
@@ -170,6 +173,7 @@ class WarroomConfig(_Strict):
         issues = validate_references(self.people, self.teams, self.schedules)
         if issues:
             raise ValueError("; ".join(str(i) for i in issues))
+        self._check_escalation_references()
         ids = [s.id for s in self.services]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -204,6 +208,42 @@ class WarroomConfig(_Strict):
 
     def classifier_fallback(self) -> str:
         return self.severity_scale().canonical(self.classifier.fallback)
+
+    def _check_escalation_references(self) -> None:
+        channel_ids = []
+        for i, channel in enumerate(self.channels):
+            cid, ctype = channel.get("id"), channel.get("type")
+            if not isinstance(cid, str) or not cid or not isinstance(ctype, str):
+                raise ValueError(f"channels[{i}]: every channel needs an `id` and a `type`")
+            channel_ids.append(cid)
+        for i, channel in enumerate(self.channels):
+            fallback = channel.get("fallback")
+            if fallback is not None and fallback not in channel_ids:
+                raise ValueError(f"channels[{i}].fallback: unknown channel {fallback!r}")
+        known = {"person": {p.id for p in self.people}, "schedule": {s.id for s in self.schedules},
+                 "team": {t.id for t in self.teams}}
+        policy_ids = [p.id for p in self.escalation_policies]
+        for policy in self.escalation_policies:
+            steps = [(f"levels[{i}]", lvl.notify, lvl.via) for i, lvl in enumerate(policy.levels)]
+            steps += [(f"conditions[{i}]", c.notify, c.via)
+                      for i, c in enumerate(policy.conditions)]
+            for where, notify, via in steps:
+                for ref in notify:
+                    kind, _, name = ref.partition(":")
+                    if name not in known[kind]:
+                        raise ValueError(f"escalation_policies {policy.id}: {where}.notify: "
+                                         f"unknown {kind} {name!r}")
+                for channel_id in via:
+                    if channel_id not in channel_ids:
+                        raise ValueError(f"escalation_policies {policy.id}: {where}.via: "
+                                         f"unknown channel {channel_id!r}")
+        for service in self.services:
+            if service.escalation_policy and service.escalation_policy not in policy_ids:
+                raise ValueError(f"services {service.id}: unknown escalation_policy "
+                                 f"{service.escalation_policy!r}")
+
+    def channel_types(self) -> dict[str, str]:
+        return {str(c["id"]): str(c["type"]) for c in self.channels}
 
     def routing_tree(self) -> Route:
         return self.routing.build() if self.routing else default_route()

@@ -54,10 +54,16 @@ class Database:
         write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._writer = sessionmaker(bind=write_engine, expire_on_commit=False)
+        self.listeners: list[Any] = []
 
     def session(self, *, write: bool) -> Session:
-        """A new session; write sessions take SQLite's write lock when they begin."""
-        return (self._writer if write else self._reader)()
+        """A new session; write sessions take SQLite's write lock when they begin.
+
+        Sessions carry this database's incident listeners (see `incidents.events`).
+        """
+        session = (self._writer if write else self._reader)()
+        session.info["warroom.incident_listeners"] = self.listeners
+        return session
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -1,4 +1,4 @@
-"""The jobs `warroom serve` runs beside the API, wired from the domains' services."""
+"""The jobs `warroom serve` and `warroom worker` run, wired from the domains' services."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from warroom.alerts.context import PipelineConfig
 from warroom.clock import utcnow
 from warroom.db import Database
 from warroom.engine.runner import Job
+from warroom.escalation import service as escalation
+from warroom.escalation.service import EscalationSetup
+from warroom.notify.dispatch import Dispatcher
 
 log = logging.getLogger("warroom.engine")
 
@@ -31,5 +34,33 @@ def expire_alerts_job(db: Database, cfg: PipelineConfig, interval: float = 5.0) 
     return Job("expire-alerts", interval, run)
 
 
-def default_jobs(db: Database, cfg: PipelineConfig) -> list[Job]:
-    return [expire_alerts_job(db, cfg)]
+def timers_job(db: Database, setup: EscalationSetup, interval: float = 0.1) -> Job:
+    """Fire due escalation steps, reminders and condition checks until none is due."""
+
+    def run() -> int:
+        fired = 0
+        while True:
+            with db.transaction() as session:
+                report = escalation.fire_due(session, setup, utcnow())
+            fired += report.fired + report.stale
+            if report.fired + report.stale < 200:
+                return fired
+
+    return Job("timers", interval, run)
+
+
+def deliveries_job(dispatcher: Dispatcher, interval: float = 0.2) -> Job:
+    def run() -> int:
+        sent = 0
+        while True:
+            count = dispatcher.run_once()
+            sent += count
+            if count < 50:
+                return sent
+
+    return Job("deliveries", interval, run)
+
+
+def default_jobs(db: Database, cfg: PipelineConfig, setup: EscalationSetup,
+                 dispatcher: Dispatcher) -> list[Job]:
+    return [expire_alerts_job(db, cfg), timers_job(db, setup), deliveries_job(dispatcher)]

@@ -26,6 +26,7 @@ class Incident(Base):
     labels: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
     root_cause: Mapped[str | None] = mapped_column(Text, nullable=True)
     assignee: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    escalation_policy: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     affected_users_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
     error_rate_pct: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -54,6 +54,8 @@ class IncidentCreate(_In):
     impact: ImpactIn = Field(default_factory=ImpactIn)
     assignee: Name | None = None
     root_cause: LongText | None = None
+    escalation_policy: Name | None = Field(
+        default=None, description="escalation policy id; default: the service's policy")
 
     def all_services(self) -> list[str]:
         names = list(self.services)
@@ -138,6 +140,7 @@ class IncidentOut(BaseModel):
     impact: ImpactOut
     root_cause: str | None
     assignee: str | None
+    escalation_policy: str | None
     roles: list[RoleOut]
     created_at: datetime
     updated_at: datetime

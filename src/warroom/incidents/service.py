@@ -26,6 +26,7 @@ from warroom.incidents.classify import (
     Impact,
     classify,
 )
+from warroom.incidents.events import IncidentEvent, emit
 from warroom.incidents.lifecycle import Action, Status
 from warroom.incidents.models import Counter, Incident, IncidentService, RoleAssignment
 from warroom.incidents.roles import ResponseRole
@@ -105,6 +106,7 @@ def declare(
         labels=dict(data.labels),
         root_cause=data.root_cause,
         assignee=data.assignee,
+        escalation_policy=data.escalation_policy,
         created_at=now,
         updated_at=now,
         triggered_at=now,
@@ -120,6 +122,7 @@ def declare(
         details={"severity": severity, "severity_reason": reason,
                  "services": incident.service_names, "type": incident.type},
     )
+    emit(session, IncidentEvent("declared", incident, actor, now))
     return incident
 
 
@@ -237,6 +240,8 @@ def update_incident(
         )
     incident.updated_at = now
     session.flush()
+    if changes or "severity" in given:
+        emit(session, IncidentEvent("updated", incident, actor, now, {"changes": changes}))
     return incident
 
 
@@ -279,6 +284,8 @@ def act(
         source=source, actor=actor, details=details,
     )
     session.flush()
+    emit(session, IncidentEvent(new.value if action is not Action.REOPEN else "reopened",
+                                incident, actor, now, {"from": current.value}))
     return incident
 
 

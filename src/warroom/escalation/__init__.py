@@ -1,0 +1,1 @@
+"""Escalation: a policy frozen into each incident, stepped by durable timers."""

@@ -1,0 +1,1 @@
+"""Signed, expiring links that let a page be acknowledged or resolved from the page itself."""

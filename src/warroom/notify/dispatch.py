@@ -1,0 +1,135 @@
+"""Sending claimed deliveries: claim in one transaction, send outside any transaction,
+record the outcome in another. A crash mid-send leaves the row leased; when the lease
+expires it is sent again (at-least-once), with the same idempotency key."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+from pydantic import TypeAdapter
+
+from warroom.clock import utcnow
+from warroom.config import WarroomConfig
+from warroom.db import Database
+from warroom.incidents.models import Incident
+from warroom.links.tokens import LinkSigner, link_url, signing_secret
+from warroom.notify import service
+from warroom.notify.models import Delivery
+from warroom.settings import Settings, environment
+
+log = logging.getLogger("warroom.notify")
+
+
+@dataclass(frozen=True)
+class _Job:
+    delivery_id: int
+    channel_id: str
+    message: Any
+    recipient: Any
+
+
+class Dispatcher:
+    """Owns the channel plugins and an HTTP client; `run_once` is the engine job."""
+
+    def __init__(self, db: Database, config: WarroomConfig, settings: Settings, *,
+                 http: httpx.Client | None = None, environ: Mapping[str, str] | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.db, self.config, self.settings = db, config, settings
+        self.http = http or httpx.Client(timeout=10.0)
+        self.environ = environ if environ is not None else environment()
+        self.rng = rng or random.Random()
+        self.channel_types = config.channel_types()
+        self.fallbacks = {str(c["id"]): str(c["fallback"]) for c in config.channels
+                          if c.get("fallback")}
+        self.people = {p.id: p for p in config.people}
+        self._channels: dict[str, Any] = {}
+        self.base_url = (settings.public_url or settings.listen_url).rstrip("/")
+
+    def channel(self, channel_id: str) -> Any:
+        if channel_id not in self._channels:
+            from warroom.notify.channels.registry import build_channel
+
+            from warroom.notify.config import ChannelConfig
+
+            raw = next(c for c in self.config.channels if c["id"] == channel_id)
+            fields = {k: v for k, v in raw.items() if k not in ("id", "fallback")}
+            model = TypeAdapter(ChannelConfig).validate_python(fields)
+            if hasattr(model, "resolve_secrets"):
+                model = model.resolve_secrets(self.environ)
+            self._channels[channel_id] = build_channel(model)
+        return self._channels[channel_id]
+
+    def _message(self, row: Delivery, incident: Incident, signer: LinkSigner) -> tuple[Any, Any]:
+        from warroom.notify.render import render
+
+        from warroom.notify.message import Message, Recipient
+
+        person = self.people.get(row.person_id)
+        recipient = Recipient(
+            person_id=row.person_id, name=person.name if person else row.person_id,
+            email=person.email if person else None, phone=person.phone if person else None,
+            chat=dict(person.chat) if person else {},
+            timezone=person.timezone if person else "UTC")
+        iid = str(incident.id)
+        message = Message(
+            idempotency_key=row.idempotency_key, kind=row.kind, incident_id=iid,
+            incident_ref=incident.reference, title=incident.title, severity=incident.severity,
+            status=incident.status, summary=incident.description or incident.title,
+            incident_url=f"{self.base_url}/api/v1/incidents/{incident.reference}",
+            ack_url=link_url(self.base_url, signer.sign(iid, "acknowledge", row.person_id)),
+            resolve_url=link_url(self.base_url, signer.sign(iid, "resolve", row.person_id)),
+            level=row.level, subject="", text="", html=None, extra={},
+        )
+        return render(message, row.channel_type), recipient
+
+    def run_once(self, now: datetime | None = None, limit: int = 50) -> int:
+        """Send what is due; returns how many sends were attempted."""
+        now = now or utcnow()
+        jobs: list[_Job] = []
+        with self.db.transaction() as session:
+            rows = service.claim(session, now, limit)
+            if not rows:
+                return 0
+            signer = LinkSigner(signing_secret(session, now, self.settings.secret_key))
+            failed: list[tuple[int, str]] = []
+            for row in rows:
+                incident = session.get(Incident, row.incident_id)
+                if incident is None:
+                    continue
+                try:
+                    message, recipient = self._message(row, incident, signer)
+                except Exception as exc:  # a broken template must not stop other pages
+                    failed.append((row.id, f"rendering failed: {exc}"))
+                    continue
+                jobs.append(_Job(row.id, row.channel_id, message, recipient))
+        outcomes: list[tuple[int, service.Outcome]] = [
+            (i, service.Outcome(ok=False, retryable=False, detail=why)) for i, why in failed]
+        for job in jobs:
+            outcomes.append((job.delivery_id, self._send(job)))
+        with self.db.transaction() as session:
+            for delivery_id, outcome in outcomes:
+                service.record(session, delivery_id, outcome, utcnow(), fallbacks=self.fallbacks,
+                               channel_types=self.channel_types, rng=self.rng)
+        return len(outcomes)
+
+    def _send(self, job: _Job) -> service.Outcome:
+        from warroom.notify.errors import PermanentDeliveryError, RetryableDeliveryError
+
+        try:
+            receipt = self.channel(job.channel_id).send(job.message, job.recipient, http=self.http)
+        except RetryableDeliveryError as exc:
+            return service.Outcome(ok=False, retryable=True, detail=str(exc),
+                                   retry_after=getattr(exc, "retry_after", None))
+        except PermanentDeliveryError as exc:
+            return service.Outcome(ok=False, retryable=False, detail=str(exc))
+        except Exception as exc:  # an unexpected plugin failure: retry, it may be transient
+            log.exception("channel %s failed unexpectedly", job.channel_id)
+            return service.Outcome(ok=False, retryable=True, detail=f"{type(exc).__name__}: {exc}")
+        detail = getattr(receipt, "provider_id", None)
+        return service.Outcome(ok=True, receipt=str(detail) if detail else None)
