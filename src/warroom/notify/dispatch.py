@@ -58,7 +58,10 @@ class Dispatcher:
             from warroom.notify.config import ChannelConfig
 
             raw = next(c for c in self.config.channels if c["id"] == channel_id)
-            fields = {k: v for k, v in raw.items() if k not in ("id", "fallback")}
+            # `id` and `fallback` are warroom's; the webhook secrets of the chat-ops endpoints
+            # belong to the inbound side, not to the channel plugin.
+            fields = {k: v for k, v in raw.items()
+                      if k not in ("id", "fallback", "signing_secret_env")}
             model = TypeAdapter(ChannelConfig).validate_python(fields)
             if hasattr(model, "resolve_secrets"):
                 model = model.resolve_secrets(self.environ)
