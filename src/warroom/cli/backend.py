@@ -13,6 +13,7 @@ from warroom import errors
 from warroom.clock import utcnow
 from warroom.config import WarroomConfig
 from warroom.db import Database
+from warroom.escalation import service as escalation
 from warroom.escalation.setup import attach
 from warroom.incidents import service
 from warroom.incidents.lifecycle import Action
@@ -33,6 +34,7 @@ class Backend(Protocol):
     def add_note(self, ref: str, body: JSON) -> JSON: ...
     def timeline(self, ref: str) -> list[JSON]: ...
     def report(self, ref: str, fmt: str) -> str | JSON: ...
+    def escalate(self, ref: str, level: int | None) -> JSON: ...
 
 
 class LocalBackend:
@@ -40,7 +42,7 @@ class LocalBackend:
 
     def __init__(self, db: Database, config: WarroomConfig, actor: str) -> None:
         self.db, self.policy, self.actor = db, SeverityPolicy.from_config(config), actor
-        attach(db, config)
+        self.escalation = attach(db, config)
 
     def list_incidents(self, params: JSON) -> JSON:
         filt = service.IncidentFilter(
@@ -93,6 +95,13 @@ class LocalBackend:
             incident = service.require_incident(session, ref)
             report = build_report(incident, timeline.entries(session, incident.id))
         return report if fmt == "json" else render_markdown(report)
+
+    def escalate(self, ref: str, level: int | None) -> JSON:
+        with self.db.transaction() as session:
+            incident = service.require_incident(session, ref, for_update=True)
+            reached = escalation.escalate(session, self.escalation, incident, level,
+                                          actor=self.actor, now=utcnow())
+            return {"incident": incident.reference, "level": reached}
 
 
 _STATUS_ERRORS: dict[int, type[errors.WarroomError]] = {
@@ -155,3 +164,8 @@ class HttpBackend:
     def report(self, ref: str, fmt: str) -> str | JSON:
         response = self._call("GET", f"/incidents/{ref}/report", params={"format": fmt})
         return response.json() if fmt == "json" else response.text
+
+    def escalate(self, ref: str, level: int | None) -> JSON:
+        body = {} if level is None else {"level": level}
+        state = self._call("POST", f"/incidents/{ref}/escalate", json=body).json()
+        return {"incident": ref, "level": state["level"]}

@@ -151,3 +151,18 @@ def report_cmd(ref: str, url: UrlOpt = None, token: TokenOpt = None,
         print_json(report)
     else:
         print(report, end="")
+
+
+@incident_app.command("escalate")
+def escalate_cmd(
+    ref: str,
+    level: Annotated[int | None, typer.Option("--level", min=1,
+                                              help="1-based level; default: the next")] = None,
+    url: UrlOpt = None, token: TokenOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Page the next escalation level now (or a chosen one)."""
+    result = _backend(url, token).escalate(ref, None if level is None else level - 1)
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"{result['incident']}: escalated to level {result['level'] + 1}")

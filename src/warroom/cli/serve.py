@@ -30,6 +30,9 @@ def serve_command(
     port: Annotated[int | None, typer.Option(help="port to listen on [default: 8080]")] = None,
     config: Annotated[Path | None, typer.Option(envvar="WARROOM_CONFIG", help="warroom.yaml")] = None,
     database_url: Annotated[str | None, typer.Option(envvar="WARROOM_DATABASE_URL")] = None,
+    engine: Annotated[bool, typer.Option(
+        "--engine/--no-engine", help="run timers and deliveries here too (off when "
+        "`warroom worker` processes do it)")] = True,
 ) -> None:
     """Serve the API and run the background engine (applies migrations on SQLite)."""
     # Imported here so the other commands start fast without loading the web stack.
@@ -58,7 +61,7 @@ def serve_command(
     pipeline = PipelineConfig.from_config(cfg, SeverityPolicy.from_config(cfg))
     setup = attach(db, cfg)
     jobs = default_jobs(db, pipeline, setup, Dispatcher(db, cfg, settings))
-    app = create_app(settings, config=cfg, db=db, engine=Engine(jobs))
+    app = create_app(settings, config=cfg, db=db, engine=Engine(jobs) if engine else None)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     console.print(f"warroom serving on [bold]{settings.listen_url}[/] "
