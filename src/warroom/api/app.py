@@ -28,6 +28,7 @@ from warroom.incidents.service import SeverityPolicy
 from warroom.integrations.routes import router as integrations_router
 from warroom.links.chatops import router as chatops_router
 from warroom.links.routes import router as links_router
+from warroom.oncall.routes import router as oncall_router
 from warroom.settings import Settings
 from warroom.suppression.routes import router as suppression_router
 
@@ -70,6 +71,7 @@ def create_app(
     app.include_router(suppression_router)
     app.include_router(integrations_router)
     app.include_router(escalation_router)
+    app.include_router(oncall_router)
     app.include_router(links_router)
     app.include_router(chatops_router)
     app.include_router(am_router)
