@@ -216,6 +216,19 @@ class WarroomConfig(_Strict):
             if not isinstance(cid, str) or not cid or not isinstance(ctype, str):
                 raise ValueError(f"channels[{i}]: every channel needs an `id` and a `type`")
             channel_ids.append(cid)
+        from warroom.notify.config import parse_channel_config
+
+        for i, channel in enumerate(self.channels):
+            fields = {k: v for k, v in channel.items()
+                      if k not in ("id", "fallback", "signing_secret_env")}
+            try:
+                parse_channel_config(fields)
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                                     for e in exc.errors())
+                raise ValueError(f"channels[{i}] ({channel['id']}): {problems}") from None
+            except ValueError as exc:
+                raise ValueError(f"channels[{i}] ({channel['id']}): {exc}") from None
         for i, channel in enumerate(self.channels):
             fallback = channel.get("fallback")
             if fallback is not None and fallback not in channel_ids:

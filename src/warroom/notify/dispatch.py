@@ -49,6 +49,7 @@ class Dispatcher:
                           if c.get("fallback")}
         self.people = {p.id: p for p in config.people}
         self._channels: dict[str, Any] = {}
+        self._models: dict[str, Any] = {}
         self.base_url = (settings.public_url or settings.listen_url).rstrip("/")
 
     def channel(self, channel_id: str) -> Any:
@@ -63,8 +64,8 @@ class Dispatcher:
             fields = {k: v for k, v in raw.items()
                       if k not in ("id", "fallback", "signing_secret_env")}
             model = TypeAdapter(ChannelConfig).validate_python(fields)
-            if hasattr(model, "resolve_secrets"):
-                model = model.resolve_secrets(self.environ)
+            model = model.resolve_secrets(self.environ)
+            self._models[channel_id] = model
             self._channels[channel_id] = build_channel(model)
         return self._channels[channel_id]
 
@@ -89,7 +90,9 @@ class Dispatcher:
             resolve_url=link_url(self.base_url, signer.sign(iid, "resolve", row.person_id)),
             level=row.level, subject="", text="", html=None, extra={},
         )
-        return render(message, row.channel_type), recipient
+        self.channel(row.channel_id)
+        overrides = getattr(self._models[row.channel_id], "templates", None) or None
+        return render(message, row.channel_type, overrides=overrides), recipient
 
     def run_once(self, now: datetime | None = None, limit: int = 50) -> int:
         """Send what is due; returns how many sends were attempted."""
