@@ -103,18 +103,25 @@ async def ingest_opsgenie(request: Request) -> Response:
     return await _opsgenie(request, None)
 
 
+def _identifier_type(request: Request) -> str:
+    # Opsgenie clients say how to read the path segment in `?identifierType=` (id, tiny
+    # or alias; Opsgenie's default is id). Only aliases mean anything here, and the
+    # format refuses the others rather than treating an alert id as an alias.
+    return request.query_params.get("identifierType", "alias")
+
+
 @router.post("/api/v1/ingest/opsgenie/alerts/{alias}/close", status_code=202,
-             summary="Opsgenie close-alert request, by alias")
+             summary="Opsgenie close-alert request, by alias (`?identifierType=alias`)")
 async def ingest_opsgenie_close(request: Request, alias: str) -> Response:
     return await _opsgenie(request, {"action": "close", "alias": alias,
-                                     "identifier_type": "alias"})
+                                     "identifier_type": _identifier_type(request)})
 
 
 @router.post("/api/v1/ingest/opsgenie/alerts/{alias}/acknowledge", status_code=202,
-             summary="Opsgenie acknowledge-alert request, by alias")
+             summary="Opsgenie acknowledge-alert request, by alias (`?identifierType=alias`)")
 async def ingest_opsgenie_ack(request: Request, alias: str) -> Response:
     return await _opsgenie(request, {"action": "acknowledge", "alias": alias,
-                                     "identifier_type": "alias"})
+                                     "identifier_type": _identifier_type(request)})
 
 
 def _pd_key(payload: Any, request: Request) -> str | None:

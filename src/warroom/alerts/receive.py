@@ -39,9 +39,31 @@ def decode(body: bytes) -> Any:
     if not body.strip():
         raise BodyError("request body is empty; expected JSON")
     try:
-        return orjson.loads(body)
+        payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BodyError(f"request body is not valid JSON: {exc}") from None
+    # JSON can only carry NUL as the escape \u0000; PostgreSQL text and jsonb cannot
+    # store it, so refuse it here on every database instead of failing at the INSERT.
+    if b"\\u0000" in body and _has_nul(payload):
+        raise BodyError("request body contains a NUL character (\\u0000) in a key or "
+                        "string value; it cannot be stored")
+    return payload
+
+
+def _has_nul(payload: Any) -> bool:
+    stack = [payload]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            if any("\x00" in k for k in value):
+                return True
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 @dataclass
@@ -67,7 +89,8 @@ def receive(
             parsed = require_format(slug).parse(payload, now=now, options=opts)
         except FormatError as exc:
             raise BodyError(str(exc), list(exc.messages)) from None
-        sender = pipeline.Sender(name=f"integration:{integration.name}",
+        # Timeline actors are at most 200 characters, integration names too.
+        sender = pipeline.Sender(name=f"integration:{integration.name}"[:200],
                                  integration_id=integration.id, service=integration.service)
         alerts = parsed.alerts[: state.config.alerts.max_alerts_per_request]
         outcome = pipeline.ingest(session, alerts, cfg=state.pipeline, sender=sender, now=now)
@@ -98,7 +121,7 @@ def _record_changes(session: Any, parsed: ParseResult, integration: Integration,
             timeline.append(
                 session, incident_id, kind="change.recorded", type=EntryType.ACTION,
                 summary=f"Change: {event.summary}", at=event.timestamp or now,
-                source=Source.EXTERNAL, actor=f"integration:{integration.name}",
+                source=Source.EXTERNAL, actor=f"integration:{integration.name}"[:200],
                 details={"source": event.source, "custom_details": event.custom_details,
                          "links": event.links},
             )

@@ -9,6 +9,7 @@ after every accepted alert and its incident effects are committed together.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -37,6 +38,13 @@ from warroom.triage.types import triage
 
 CHUNK = 500
 MAX_LISTED = 50
+# Widths of the columns values from senders land in (alerts, alert_groups, incident
+# services): senders may send longer, and PostgreSQL refuses what SQLite would store.
+MAX_FINGERPRINT = 64
+MAX_GROUP_KEY = 1000
+MAX_DEDUP_KEY = 512
+MAX_SEVERITY_HINT = 64
+MAX_SERVICE = 200
 _COUNTER = {"new": "new", "same": "deduplicated", "updated": "updated",
             "resolved": "resolved", "refired": "updated"}
 
@@ -73,7 +81,13 @@ class _Batch:
         default_factory=lambda: defaultdict(list))
 
 
+def _hashed(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _normalise(alert: IncomingAlert, cfg: PipelineConfig, now: datetime) -> IncomingAlert:
+    if len(alert.fingerprint) > MAX_FINGERPRINT:  # e.g. a sender-given Grafana fingerprint
+        alert = replace(alert, fingerprint=_hashed(alert.fingerprint))
     # Alertmanager API semantics: no end time means "firing until resolve_timeout passes
     # without a resend"; an end time in the past means resolved.
     if alert.source_format == "alertmanager" and alert.ends_at is None:
@@ -87,8 +101,8 @@ def _row_values(a: IncomingAlert, sender: Sender, now: datetime) -> dict[str, An
     return {
         "fingerprint": a.fingerprint, "content_hash": a.content_hash, "status": a.status.value,
         "labels": a.labels, "annotations": a.annotations, "summary": a.summary[:4000],
-        "severity_hint": (a.severity_hint or None) and a.severity_hint[:64],
-        "dedup_key": a.dedup_key, "generator_url": a.generator_url,
+        "severity_hint": (a.severity_hint or None) and a.severity_hint[:MAX_SEVERITY_HINT],
+        "dedup_key": a.dedup_key and a.dedup_key[:MAX_DEDUP_KEY], "generator_url": a.generator_url,
         "source_format": a.source_format, "integration_id": sender.integration_id,
         "starts_at": a.starts_at, "ends_at": a.ends_at, "first_seen_at": now,
         "last_seen_at": now, "updated_at": now, "receive_count": 1, "suppressed": {},
@@ -120,7 +134,8 @@ def ingest(
     out = Outcome(received=len(alerts))
     latest: dict[str, IncomingAlert] = {}
     for alert in alerts:  # a repeat inside one batch: the last one wins
-        latest[alert.fingerprint] = _normalise(alert, cfg, now)
+        normalised = _normalise(alert, cfg, now)
+        latest[normalised.fingerprint] = normalised
     if not latest:
         return out
     fingerprints = sorted(latest)  # a fixed lock order keeps concurrent batches deadlock-free
@@ -161,7 +176,8 @@ def _apply(row: Alert, a: IncomingAlert, now: datetime) -> str:
         return "same"
     row.content_hash, row.status = a.content_hash, a.status.value
     row.labels, row.annotations, row.summary = a.labels, a.annotations, a.summary[:4000]
-    row.severity_hint, row.generator_url, row.raw = a.severity_hint, a.generator_url, a.raw
+    row.severity_hint = (a.severity_hint or None) and a.severity_hint[:MAX_SEVERITY_HINT]
+    row.generator_url, row.raw = a.generator_url, a.raw
     row.updated_at = now
     if previous_status == "firing" and a.status is AlertStatus.RESOLVED:
         return "resolved"
@@ -177,8 +193,9 @@ def _route_and_suppress(
 ) -> RouteMatch:
     route = match(cfg.routes, a.labels)[0]
     row.route_id = route.route_id
-    row.group_key = group_key(route, a.labels)
-    row.service = route.settings.service or sender.service or a.labels.get("service")
+    row.group_key = _group_key(route, a.labels, a.fingerprint)
+    service = route.settings.service or sender.service or a.labels.get("service")
+    row.service = service[:MAX_SERVICE] if service else None
     suppressed: dict[str, list[str]] = {}
     if a.status is AlertStatus.FIRING:
         silenced = [s.id for s in active if s.mutes(a.labels, now)]
@@ -220,7 +237,25 @@ def _effects(
     incident = _correlate(session, row, cfg, sender, now, out)
     row.incident_id = incident.id
     batch.entries[(incident.id, "alert.attached")].append(row)
+    # An alert joining an incident its group already feeds may be more severe than the
+    # one that opened it (a no-op for the alert that just opened it).
+    _raise_severity(session, incident, row, cfg, sender, now)
     out.incidents_touched.add(incident.reference)
+
+
+def _group_key(route: RouteMatch, labels: dict[str, str], fingerprint: str) -> str:
+    """The route's group key; one too long to store becomes a digest of itself.
+
+    An alert that has none of the group_by labels (a PagerDuty event, an Opsgenie alert,
+    a generic webhook without `alertname`) is its own group: two unrelated events must not
+    share an incident just because both lack the label.
+    """
+    if not group_labels(route, labels):
+        return f"{route.route_id[:MAX_GROUP_KEY - 40]}:alert:{fingerprint}"
+    key = group_key(route, labels)
+    if len(key) > MAX_GROUP_KEY:
+        key = f"{route.route_id[:MAX_GROUP_KEY - 80]}:sha256:{_hashed(key)}"
+    return key
 
 
 def _severity_of(row: Alert, route: RouteMatch, cfg: PipelineConfig) -> str:
@@ -241,7 +276,7 @@ def _correlate(
 ) -> Incident:
     """The incident this alert's group feeds, opening or reopening one per the route."""
     route = match(cfg.routes, row.labels)[0]
-    key = row.group_key or group_key(route, row.labels)
+    key = row.group_key or _group_key(route, row.labels, row.fingerprint)
     insert_ignore(session, AlertGroup, [{"group_key": key, "route_id": route.route_id,
                                          "incident_id": None, "last_alert_at": None}],
                   "group_key")
@@ -292,6 +327,7 @@ def _open_incident(session: Session, row: Alert, route: RouteMatch, cfg: Pipelin
         labels={k: v[:2000] for k, v in list(grouped.items())[:200]},
         impact=IncidentCreate.model_fields["impact"].default_factory(),  # type: ignore[misc]
         assignee=None, root_cause=None,
+        escalation_policy=route.settings.escalation_policy,
     )
     incident = incidents.declare(session, data, actor=sender.name, now=now,
                                  policy=cfg.policy, source=Source.MONITORING,
