@@ -23,7 +23,7 @@ people:
   - {id: alice, name: Alice, email: alice@example.com, phone: "+15550100", chat: {slack: U111}}
 channels:
   - {id: chat, type: slack, token_env: SLACK_TOKEN, signing_secret_env: SLACK_SIGNING}
-  - {id: sms, type: twilio, account_sid: AC123, auth_token_env: TWILIO_TOKEN, from: "+15550999"}
+  - {id: sms, type: twilio, account_sid: AC0123456789abcdef0123456789abcdef, auth_token_env: TWILIO_TOKEN, from: "+15550999"}
 """
 
 

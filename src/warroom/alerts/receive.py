@@ -7,12 +7,15 @@ integration check and every write, so a 2xx means the alerts are durably committ
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from warroom.alerts import service as pipeline
 from warroom.alerts.formats import FormatError, ParseResult, require_format
@@ -79,32 +82,56 @@ def receive(
     state: AppState, *, key: str | None, slug: str, payload: Any,
     expected_format: str, options: Mapping[str, Any] | None = None,
 ) -> Received:
-    """Authenticate by integration key, parse with `slug`, store everything valid."""
+    """Authenticate by integration key, parse with `slug`, store everything valid.
+
+    Authentication and parsing happen before the write transaction, so SQLite's write
+    lock is held only for the writes; a write that loses a deadlock or a lock wait is
+    retried (the whole transaction rolled back first, so nothing is half-applied).
+    """
     now = utcnow()
-    with state.db.transaction() as session:
+    with state.db.reading() as session:
         integration = integrations.authenticate(session, key, expected_format=expected_format)
-        opts: dict[str, Any] = {"dedup_scope": str(integration.id), **(options or {})}
-        opts.update(integration.options or {})
+        session.expunge(integration)
+    opts: dict[str, Any] = {"dedup_scope": str(integration.id), **(options or {})}
+    opts.update(integration.options or {})
+    try:
+        parsed = require_format(slug).parse(payload, now=now, options=opts)
+    except FormatError as exc:
+        raise BodyError(str(exc), list(exc.messages)) from None
+    # Timeline actors are at most 200 characters, integration names too.
+    sender = pipeline.Sender(name=f"integration:{integration.name}"[:200],
+                             integration_id=integration.id, service=integration.service)
+    alerts = parsed.alerts[: state.config.alerts.max_alerts_per_request]
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
-            parsed = require_format(slug).parse(payload, now=now, options=opts)
-        except FormatError as exc:
-            raise BodyError(str(exc), list(exc.messages)) from None
-        # Timeline actors are at most 200 characters, integration names too.
-        sender = pipeline.Sender(name=f"integration:{integration.name}"[:200],
-                                 integration_id=integration.id, service=integration.service)
-        alerts = parsed.alerts[: state.config.alerts.max_alerts_per_request]
-        outcome = pipeline.ingest(session, alerts, cfg=state.pipeline, sender=sender, now=now)
-        if parsed.actions:
-            acted = pipeline.apply_actions(session, parsed.actions, cfg=state.pipeline,
-                                           sender=sender, now=now)
-            outcome.incidents_touched |= acted.incidents_touched
-            outcome.resolved += acted.resolved
-            outcome.dedup_keys += acted.dedup_keys
-        recorded = _record_changes(session, parsed, integration, now)
+            with state.db.transaction() as session:
+                outcome = pipeline.ingest(session, alerts, cfg=state.pipeline, sender=sender,
+                                          now=now)
+                if parsed.actions:
+                    acted = pipeline.apply_actions(session, parsed.actions, cfg=state.pipeline,
+                                                   sender=sender, now=now)
+                    outcome.incidents_touched |= acted.incidents_touched
+                    outcome.resolved += acted.resolved
+                    outcome.dedup_keys += acted.dedup_keys
+                recorded = _record_changes(session, parsed, integration, now)
+            break
+        except DBAPIError as exc:
+            if attempt == WRITE_ATTEMPTS or not transient(exc):
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
     errors = [f"alert {e.index}: {e.message}" for e in parsed.errors]
     if len(parsed.alerts) > len(alerts):
         errors.append(f"only the first {len(alerts)} alerts of {len(parsed.alerts)} were taken")
     return Received(integration.name, parsed, outcome, recorded, errors)
+
+
+WRITE_ATTEMPTS = 4
+
+
+def transient(exc: DBAPIError) -> bool:
+    """A deadlock, a serialization failure, or SQLite's lock wait running out."""
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in ("40P01", "40001") or "database is locked" in str(exc.orig)
 
 
 def _record_changes(session: Any, parsed: ParseResult, integration: Integration,

@@ -149,9 +149,11 @@ def ingest(
     active = silences.active_silences(session, now)
     firing = _firing_label_sets(session, cfg)
     batch = _Batch()
+    changes: dict[str, str] = {}
     for fp in fingerprints:
         incoming, row = latest[fp], rows[fp]
         change = "new" if fp in inserted else _apply(row, incoming, now)
+        changes[fp] = change
         _route_and_suppress(row, incoming, cfg, sender, active, firing, now)
         if row.suppressed:
             out.suppressed += 1
@@ -159,10 +161,44 @@ def ingest(
             out.dedup_keys.append(incoming.dedup_key)
         counter = _COUNTER[change]
         setattr(out, counter, getattr(out, counter) + 1)
-        _effects(session, row, incoming, change, cfg, sender, now, out, batch)
+    _lock_in_order(session, [rows[fp] for fp in fingerprints], changes)
+    for fp in fingerprints:
+        _effects(session, rows[fp], latest[fp], changes[fp], cfg, sender, now, out, batch)
     _write_entries(session, batch, sender, now)
     session.flush()
     return out
+
+
+def _quiet(row: Alert, change: str) -> bool:
+    """An unchanged repeat of an alert already attached to an incident: nothing to do."""
+    return change == "same" and row.incident_id is not None
+
+
+def _lock_in_order(session: Session, rows: list[Alert], changes: dict[str, str]) -> None:
+    """Take every lock the batch will need up front, in one global order: alerts (already
+    locked, by fingerprint) → correlation groups (by key) → incidents (by id) → the
+    incident counter (taken last, when declaring). Concurrent batches that touch the same
+    groups then queue instead of deadlocking, and each lock is one statement, not one
+    statement per alert."""
+    keys = sorted({r.group_key for r in rows if r.group_key and r.status == "firing"
+                   and not r.suppressed and not _quiet(r, changes[r.fingerprint])})
+    incident_ids = {r.incident_id for r in rows
+                    if r.incident_id is not None and not _quiet(r, changes[r.fingerprint])}
+    if keys:
+        insert_ignore(session, AlertGroup, [
+            {"group_key": k, "route_id": k.split(":", 1)[0], "incident_id": None,
+             "last_alert_at": None} for k in keys], "group_key")
+        for i in range(0, len(keys), CHUNK):
+            groups = session.scalars(
+                select(AlertGroup).where(AlertGroup.group_key.in_(keys[i:i + CHUNK]))
+                .order_by(AlertGroup.group_key).with_for_update()
+                .execution_options(populate_existing=True))
+            incident_ids |= {g.incident_id for g in groups if g.incident_id is not None}
+    ordered = sorted(incident_ids, key=str)
+    for i in range(0, len(ordered), CHUNK):
+        list(session.scalars(select(Incident).where(Incident.id.in_(ordered[i:i + CHUNK]))
+                             .order_by(Incident.id).with_for_update()
+                             .execution_options(populate_existing=True)))
 
 
 def _apply(row: Alert, a: IncomingAlert, now: datetime) -> str:
@@ -220,7 +256,7 @@ def _effects(
             batch.entries[(row.incident_id, "alert.resolved")].append(row)
             _maybe_auto_resolve(session, row, cfg, sender, now, out)
         return
-    if row.suppressed:
+    if row.suppressed or _quiet(row, change):
         return
     incident = session.get(Incident, row.incident_id) if row.incident_id else None
     if incident is not None and Status(incident.status).is_open:
@@ -277,10 +313,12 @@ def _correlate(
     """The incident this alert's group feeds, opening or reopening one per the route."""
     route = match(cfg.routes, row.labels)[0]
     key = row.group_key or _group_key(route, row.labels, row.fingerprint)
-    insert_ignore(session, AlertGroup, [{"group_key": key, "route_id": route.route_id,
-                                         "incident_id": None, "last_alert_at": None}],
-                  "group_key")
-    group = session.get(AlertGroup, key, with_for_update=True, populate_existing=True)
+    group = session.get(AlertGroup, key)  # locked by _lock_in_order
+    if group is None:  # not pre-locked (a caller outside ingest): lock it now
+        insert_ignore(session, AlertGroup, [{"group_key": key, "route_id": route.route_id,
+                                             "incident_id": None, "last_alert_at": None}],
+                      "group_key")
+        group = session.get(AlertGroup, key, with_for_update=True, populate_existing=True)
     assert group is not None
     settings = route.settings
     incident = session.get(Incident, group.incident_id) if group.incident_id else None

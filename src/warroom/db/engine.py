@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 WRITE_OPTION = "warroom_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -45,9 +44,10 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            # NullPool: SQLite connections are cheap and this avoids sharing a connection
-            # (and its lock state) between threads.
-            self.engine = create_engine(url, echo=echo, poolclass=NullPool)
+            # A pool: opening a connection and setting its pragmas costs more than the
+            # statements of a small request. A connection is used by one thread at a time.
+            self.engine = create_engine(url, echo=echo, pool_size=8, max_overflow=32,
+                                        connect_args={"check_same_thread": False})
             _configure_sqlite(self.engine)
         else:
             self.engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
