@@ -97,6 +97,7 @@ def receive(
     try:
         parsed = require_format(slug).parse(payload, now=now, options=opts)
     except FormatError as exc:
+        state.metrics.alerts_rejected.labels(integration.format).inc()
         raise BodyError(str(exc), list(exc.messages)) from None
     # Timeline actors are at most 200 characters, integration names too.
     sender = pipeline.Sender(name=f"integration:{integration.name}"[:200],
@@ -119,6 +120,7 @@ def receive(
             if attempt == WRITE_ATTEMPTS or not transient(exc):
                 raise
             time.sleep(random.uniform(0.01, 0.05) * attempt)
+    state.metrics.record_ingest(integration.format, outcome, len(parsed.errors))
     errors = [f"alert {e.index}: {e.message}" for e in parsed.errors]
     if len(parsed.alerts) > len(alerts):
         errors.append(f"only the first {len(alerts)} alerts of {len(parsed.alerts)} were taken")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
 import warroom
@@ -28,6 +30,7 @@ from warroom.incidents.service import SeverityPolicy
 from warroom.integrations.routes import router as integrations_router
 from warroom.links.chatops import router as chatops_router
 from warroom.links.routes import router as links_router
+from warroom.observability.metrics import Metrics
 from warroom.oncall.routes import router as oncall_router
 from warroom.settings import Settings
 from warroom.suppression.routes import router as suppression_router
@@ -39,6 +42,7 @@ def create_app(
     config: WarroomConfig | None = None,
     db: Database | None = None,
     engine: Engine | None = None,
+    metrics: Metrics | None = None,
 ) -> FastAPI:
     """Build the app; `engine` (if given) starts and stops with it."""
     config = config if config is not None else load_config(settings.config)
@@ -62,8 +66,10 @@ def create_app(
     )
     policy = SeverityPolicy.from_config(config)
     attach(db, config)
+    metrics = metrics or Metrics(db)
     app.state.warroom = AppState(settings=settings, config=config, db=db, policy=policy,
-                                 pipeline=PipelineConfig.from_config(config, policy))
+                                 pipeline=PipelineConfig.from_config(config, policy),
+                                 metrics=metrics)
     errors.install(app)
     app.include_router(incidents_router)
     app.include_router(auth_router)
@@ -87,6 +93,22 @@ def create_app(
             return JSONResponse({"status": "fail", "database": type(exc).__name__},
                                 status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "version": warroom.__version__})
+
+    @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+    def prometheus_metrics() -> PlainTextResponse:
+        """Prometheus exposition format; no authentication, like /healthz."""
+        return PlainTextResponse(metrics.exposition(),
+                                 media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.middleware("http")
+    async def _time_requests(request: Request, call_next: Any) -> Any:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.request_latency.labels(request.method, path, str(response.status_code)).observe(
+            time.perf_counter() - started)
+        return response
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

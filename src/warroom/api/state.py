@@ -15,6 +15,7 @@ from warroom.auth.service import Principal
 from warroom.config import WarroomConfig
 from warroom.db import Database
 from warroom.incidents.service import SeverityPolicy
+from warroom.observability.metrics import Metrics
 from warroom.settings import Settings
 
 
@@ -25,6 +26,7 @@ class AppState:
     db: Database
     policy: SeverityPolicy
     pipeline: PipelineConfig
+    metrics: Metrics
 
 
 def app_state(request: Request) -> AppState:

@@ -40,6 +40,7 @@ def serve_command(
 
     from warroom.api.app import create_app
     from warroom.notify.dispatch import Dispatcher
+    from warroom.observability.metrics import Metrics
 
     settings = settings_from(config=config, database_url=database_url)
     if host:
@@ -60,8 +61,11 @@ def serve_command(
             )
     pipeline = PipelineConfig.from_config(cfg, SeverityPolicy.from_config(cfg))
     setup = attach(db, cfg)
-    jobs = default_jobs(db, pipeline, setup, Dispatcher(db, cfg, settings))
-    app = create_app(settings, config=cfg, db=db, engine=Engine(jobs) if engine else None)
+    metrics = Metrics(db)
+    jobs = default_jobs(db, pipeline, setup, Dispatcher(db, cfg, settings, metrics=metrics),
+                        metrics)
+    app = create_app(settings, config=cfg, db=db, engine=Engine(jobs) if engine else None,
+                     metrics=metrics)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     console.print(f"warroom serving on [bold]{settings.listen_url}[/] "

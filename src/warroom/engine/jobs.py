@@ -12,6 +12,7 @@ from warroom.engine.runner import Job
 from warroom.escalation import service as escalation
 from warroom.escalation.service import EscalationSetup
 from warroom.notify.dispatch import Dispatcher
+from warroom.observability.metrics import Metrics
 
 log = logging.getLogger("warroom.engine")
 
@@ -34,7 +35,8 @@ def expire_alerts_job(db: Database, cfg: PipelineConfig, interval: float = 5.0) 
     return Job("expire-alerts", interval, run)
 
 
-def timers_job(db: Database, setup: EscalationSetup, interval: float = 0.1) -> Job:
+def timers_job(db: Database, setup: EscalationSetup, metrics: Metrics | None = None,
+               interval: float = 0.1) -> Job:
     """Fire due escalation steps, reminders and condition checks until none is due."""
 
     def run() -> int:
@@ -42,6 +44,10 @@ def timers_job(db: Database, setup: EscalationSetup, interval: float = 0.1) -> J
         while True:
             with db.transaction() as session:
                 report = escalation.fire_due(session, setup, utcnow())
+            if metrics is not None:
+                metrics.timers_fired.inc(report.fired)
+                for lag in report.lags:
+                    metrics.timer_lag.observe(lag)
             fired += report.fired + report.stale
             if report.fired + report.stale < 200:
                 return fired
@@ -62,5 +68,6 @@ def deliveries_job(dispatcher: Dispatcher, interval: float = 0.2) -> Job:
 
 
 def default_jobs(db: Database, cfg: PipelineConfig, setup: EscalationSetup,
-                 dispatcher: Dispatcher) -> list[Job]:
-    return [expire_alerts_job(db, cfg), timers_job(db, setup), deliveries_job(dispatcher)]
+                 dispatcher: Dispatcher, metrics: Metrics | None = None) -> list[Job]:
+    return [expire_alerts_job(db, cfg), timers_job(db, setup, metrics),
+            deliveries_job(dispatcher)]

@@ -39,11 +39,12 @@ class Dispatcher:
 
     def __init__(self, db: Database, config: WarroomConfig, settings: Settings, *,
                  http: httpx.Client | None = None, environ: Mapping[str, str] | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, metrics: Any = None) -> None:
         self.db, self.config, self.settings = db, config, settings
         self.http = http or httpx.Client(timeout=10.0)
         self.environ = environ if environ is not None else environment()
         self.rng = rng or random.Random()
+        self.metrics = metrics
         self.channel_types = config.channel_types()
         self.fallbacks = {str(c["id"]): str(c["fallback"]) for c in config.channels
                           if c.get("fallback")}
@@ -55,7 +56,6 @@ class Dispatcher:
     def channel(self, channel_id: str) -> Any:
         if channel_id not in self._channels:
             from warroom.notify.channels.registry import build_channel
-
             from warroom.notify.config import ChannelConfig
 
             raw = next(c for c in self.config.channels if c["id"] == channel_id)
@@ -70,9 +70,8 @@ class Dispatcher:
         return self._channels[channel_id]
 
     def _message(self, row: Delivery, incident: Incident, signer: LinkSigner) -> tuple[Any, Any]:
-        from warroom.notify.render import render
-
         from warroom.notify.message import Message, Recipient
+        from warroom.notify.render import render
 
         person = self.people.get(row.person_id)
         recipient = Recipient(
@@ -120,8 +119,15 @@ class Dispatcher:
             outcomes.append((job.delivery_id, self._send(job)))
         with self.db.transaction() as session:
             for delivery_id, outcome in outcomes:
-                service.record(session, delivery_id, outcome, utcnow(), fallbacks=self.fallbacks,
-                               channel_types=self.channel_types, rng=self.rng)
+                row = service.record(session, delivery_id, outcome, utcnow(),
+                                     fallbacks=self.fallbacks,
+                                     channel_types=self.channel_types, rng=self.rng)
+                if self.metrics is not None and row is not None:
+                    result = "delivered" if outcome.ok else (
+                        "retry" if row.status == "pending" else "dead")
+                    self.metrics.deliveries.labels(row.channel_id, result).inc()
+                    if row.status == "dead":
+                        self.metrics.dead_letters.labels(row.channel_id).inc()
         return len(outcomes)
 
     def _send(self, job: _Job) -> service.Outcome:

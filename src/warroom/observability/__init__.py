@@ -1,0 +1,1 @@
+"""What warroom says about itself: Prometheus metrics."""

@@ -1,0 +1,104 @@
+"""Prometheus metrics of one warroom process.
+
+Counters and histograms count what this process did; incident and delivery gauges are
+read from the database at scrape time, so every process reports the shared truth and
+nothing is lost when a process restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from warroom.db import Database
+
+LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class _DatabaseGauges(Collector):
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from warroom.alerts.models import Alert
+        from warroom.incidents.models import Incident
+        from warroom.notify.models import Delivery
+
+        incidents = GaugeMetricFamily("warroom_incidents", "Incidents by status and severity",
+                                      labels=["status", "severity"])
+        alerts = GaugeMetricFamily("warroom_alerts", "Stored alerts by status",
+                                   labels=["status"])
+        deliveries = GaugeMetricFamily("warroom_deliveries", "Deliveries by status",
+                                       labels=["status"])
+        try:
+            with self.db.reading() as session:
+                for status, severity, count in session.execute(
+                        select(Incident.status, Incident.severity, func.count())
+                        .group_by(Incident.status, Incident.severity)):
+                    incidents.add_metric([status, severity], count)
+                for status, count in session.execute(
+                        select(Alert.status, func.count()).group_by(Alert.status)):
+                    alerts.add_metric([status], count)
+                for status, count in session.execute(
+                        select(Delivery.status, func.count()).group_by(Delivery.status)):
+                    deliveries.add_metric([status], count)
+        except Exception:  # a scrape must not fail because the database is briefly away
+            return
+        yield incidents
+        yield alerts
+        yield deliveries
+
+
+class Metrics:
+    """One registry per process (and per app in tests)."""
+
+    def __init__(self, db: Database | None = None) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.alerts_received = Counter("warroom_alerts_received_total",
+                                       "Alerts accepted, by integration format", ["format"],
+                                       registry=r)
+        self.alerts_new = Counter("warroom_alerts_new_total", "Alerts never seen before",
+                                  ["format"], registry=r)
+        self.alerts_deduplicated = Counter("warroom_alerts_deduplicated_total",
+                                           "Repeats of a known alert with no change",
+                                           ["format"], registry=r)
+        self.alerts_suppressed = Counter("warroom_alerts_suppressed_total",
+                                         "Alerts silenced, inhibited or in maintenance",
+                                         ["format"], registry=r)
+        self.alerts_rejected = Counter("warroom_alerts_rejected_total",
+                                       "Invalid alerts or bodies, by format", ["format"],
+                                       registry=r)
+        self.incidents_opened = Counter("warroom_incidents_opened_total",
+                                        "Incidents opened by alerts", ["format"], registry=r)
+        self.timer_lag = Histogram("warroom_escalation_timer_lag_seconds",
+                                   "Fire time minus due time of escalation timers",
+                                   buckets=LAG_BUCKETS, registry=r)
+        self.timers_fired = Counter("warroom_timers_fired_total", "Timers performed",
+                                    registry=r)
+        self.deliveries = Counter("warroom_deliveries_total", "Send attempts by outcome",
+                                  ["channel", "outcome"], registry=r)
+        self.dead_letters = Counter("warroom_dead_letters_total",
+                                    "Deliveries given up on", ["channel"], registry=r)
+        self.request_latency = Histogram("warroom_http_request_duration_seconds",
+                                         "HTTP request latency", ["method", "route", "status"],
+                                         registry=r)
+        if db is not None:
+            r.register(_DatabaseGauges(db))
+
+    def record_ingest(self, fmt: str, outcome: Any, rejected: int = 0) -> None:
+        self.alerts_received.labels(fmt).inc(outcome.received)
+        self.alerts_new.labels(fmt).inc(outcome.new)
+        self.alerts_deduplicated.labels(fmt).inc(outcome.deduplicated)
+        self.alerts_suppressed.labels(fmt).inc(outcome.suppressed)
+        self.incidents_opened.labels(fmt).inc(len(outcome.incidents_opened))
+        if rejected:
+            self.alerts_rejected.labels(fmt).inc(rejected)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
