@@ -161,9 +161,10 @@ def ingest(
             out.dedup_keys.append(incoming.dedup_key)
         counter = _COUNTER[change]
         setattr(out, counter, getattr(out, counter) + 1)
-    _lock_in_order(session, [rows[fp] for fp in fingerprints], changes)
+    held = _lock_in_order(session, [rows[fp] for fp in fingerprints], changes)
     for fp in fingerprints:
         _effects(session, rows[fp], latest[fp], changes[fp], cfg, sender, now, out, batch)
+    del held
     _write_entries(session, batch, sender, now)
     session.flush()
     return out
@@ -174,12 +175,14 @@ def _quiet(row: Alert, change: str) -> bool:
     return change == "same" and row.incident_id is not None
 
 
-def _lock_in_order(session: Session, rows: list[Alert], changes: dict[str, str]) -> None:
+def _lock_in_order(session: Session, rows: list[Alert], changes: dict[str, str]) -> list[Any]:
     """Take every lock the batch will need up front, in one global order: alerts (already
     locked, by fingerprint) → correlation groups (by key) → incidents (by id) → the
     incident counter (taken last, when declaring). Concurrent batches that touch the same
     groups then queue instead of deadlocking, and each lock is one statement, not one
-    statement per alert."""
+    statement per alert. Returns the locked objects: the caller holds them so the session's
+    (weak-referencing) identity map serves later lookups without new queries."""
+    held: list[Any] = []
     keys = sorted({r.group_key for r in rows if r.group_key and r.status == "firing"
                    and not r.suppressed and not _quiet(r, changes[r.fingerprint])})
     incident_ids = {r.incident_id for r in rows
@@ -189,16 +192,18 @@ def _lock_in_order(session: Session, rows: list[Alert], changes: dict[str, str])
             {"group_key": k, "route_id": k.split(":", 1)[0], "incident_id": None,
              "last_alert_at": None} for k in keys], "group_key")
         for i in range(0, len(keys), CHUNK):
-            groups = session.scalars(
+            groups = list(session.scalars(
                 select(AlertGroup).where(AlertGroup.group_key.in_(keys[i:i + CHUNK]))
                 .order_by(AlertGroup.group_key).with_for_update()
-                .execution_options(populate_existing=True))
+                .execution_options(populate_existing=True)))
+            held.extend(groups)
             incident_ids |= {g.incident_id for g in groups if g.incident_id is not None}
     ordered = sorted(incident_ids, key=str)
     for i in range(0, len(ordered), CHUNK):
-        list(session.scalars(select(Incident).where(Incident.id.in_(ordered[i:i + CHUNK]))
-                             .order_by(Incident.id).with_for_update()
-                             .execution_options(populate_existing=True)))
+        held.extend(session.scalars(select(Incident).where(Incident.id.in_(ordered[i:i + CHUNK]))
+                                    .order_by(Incident.id).with_for_update()
+                                    .execution_options(populate_existing=True)))
+    return held
 
 
 def _apply(row: Alert, a: IncomingAlert, now: datetime) -> str:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
@@ -19,6 +17,7 @@ from warroom.alerts.routes import router as alerts_router
 from warroom.api import errors
 from warroom.api.limits import BodySizeLimit
 from warroom.api.state import AppState
+from warroom.api.timing import RequestTiming
 from warroom.auth.routes import router as auth_router
 from warroom.config import WarroomConfig, load_config
 from warroom.db import Database
@@ -100,15 +99,6 @@ def create_app(
         return PlainTextResponse(metrics.exposition(),
                                  media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    @app.middleware("http")
-    async def _time_requests(request: Request, call_next: Any) -> Any:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.request_latency.labels(request.method, path, str(response.status_code)).observe(
-            time.perf_counter() - started)
-        return response
-
+    app.add_middleware(RequestTiming, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
