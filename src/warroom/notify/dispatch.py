@@ -94,7 +94,9 @@ class Dispatcher:
         return render(message, row.channel_type, overrides=overrides), recipient
 
     def run_once(self, now: datetime | None = None, limit: int = 50) -> int:
-        """Send what is due; returns how many sends were attempted."""
+        """Send what is due; returns how many sends were attempted. `now` (tests, benches)
+        pins the clock for claiming and recording; by default both read the wall clock."""
+        pinned = now
         now = now or utcnow()
         jobs: list[_Job] = []
         with self.db.transaction() as session:
@@ -119,7 +121,7 @@ class Dispatcher:
             outcomes.append((job.delivery_id, self._send(job)))
         with self.db.transaction() as session:
             for delivery_id, outcome in outcomes:
-                row = service.record(session, delivery_id, outcome, utcnow(),
+                row = service.record(session, delivery_id, outcome, pinned or utcnow(),
                                      fallbacks=self.fallbacks,
                                      channel_types=self.channel_types, rng=self.rng)
                 if self.metrics is not None and row is not None:
