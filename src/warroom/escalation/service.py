@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from warroom.errors import InvalidInput, NotFound
 from warroom.escalation import conditions
@@ -203,33 +203,58 @@ class FireReport:
 
 def fire_due(session: Session, setup: EscalationSetup, now: datetime,
              limit: int = 200) -> FireReport:
-    """Perform due timers; concurrent workers skip rows another one holds."""
+    """Perform due timers; concurrent workers skip rows another one holds.
+
+    The batch's incidents and escalations are loaded (and the escalations locked, in
+    incident order) with one statement each, and its deliveries inserted with one more,
+    so a batch costs a handful of statements rather than several per timer.
+    """
     report = FireReport()
     due = list(session.scalars(
         select(Timer).where(Timer.status == "pending", Timer.due_at <= now)
         .order_by(Timer.due_at, Timer.id).limit(limit).with_for_update(skip_locked=True)))
-    for timer in due:
-        incident = session.get(Incident, timer.incident_id)
-        timer.status, timer.fired_at = "done", now
-        if incident is None:
-            continue
-        report.lags.append((now - timer.due_at).total_seconds())
-        if timer.kind == "escalation":
-            report.deliveries += _fire_escalation(session, setup, timer, incident, now, report)
-        elif timer.kind == "reminder":
-            report.deliveries += _fire_reminder(session, setup, timer, incident, now)
-        elif timer.kind == "conditions":
-            report.deliveries += _check_conditions(session, setup, incident, now)
-            if Status(incident.status).is_open:
-                _timer(session, incident.id, "conditions", now + setup.condition_interval, now)
-        report.fired += 1
+    if not due:
+        return report
+    ids = sorted({t.incident_id for t in due}, key=str)
+    loaded = {i.id: i for i in session.scalars(
+        select(Incident).where(Incident.id.in_(ids))
+        .options(lazyload(Incident.services), lazyload(Incident.roles)))}
+    states = {e.incident_id: e for e in session.scalars(
+        select(Escalation).where(Escalation.incident_id.in_(ids))
+        .order_by(Escalation.incident_id).with_for_update())}
+    outbox: list[dict[str, Any]] = []
+    with session.no_autoflush:
+        for timer in due:
+            incident = loaded.get(timer.incident_id)
+            timer.status, timer.fired_at = "done", now
+            if incident is None:
+                continue
+            report.lags.append((now - timer.due_at).total_seconds())
+            state = states.get(incident.id)
+            if timer.kind == "escalation":
+                report.deliveries += _fire_escalation(session, setup, timer, incident, state,
+                                                      now, report, outbox)
+            elif timer.kind == "reminder":
+                report.deliveries += _fire_reminder(session, setup, timer, incident, now, outbox)
+            elif timer.kind == "conditions":
+                report.deliveries += _check_conditions(session, setup, incident, now, state,
+                                                       outbox)
+                if Status(incident.status).is_open:
+                    _timer(session, incident.id, "conditions", now + setup.condition_interval,
+                           now)
+            report.fired += 1
+    deliveries.enqueue_many(session, outbox)
     session.flush()
     return report
 
 
 def _page(session: Session, setup: EscalationSetup, incident: Incident, refs: list[str],
-          via: list[str], *, kind: str, key: str, level: int | None, now: datetime
-          ) -> tuple[dict[str, list[str]], int]:
+          via: list[str], *, kind: str, key: str, level: int | None, now: datetime,
+          outbox: list[dict[str, Any]] | None = None) -> tuple[dict[str, list[str]], int]:
+    """Queue deliveries for the people `refs` mean now; into `outbox` when the caller
+    inserts a whole batch at once, else right away."""
+    own = outbox is None
+    queue: list[dict[str, Any]] = [] if outbox is None else outbox
     resolved: dict[str, list[str]] = {}
     count = 0
     people = {p.id: p for p in setup.oncall.people}
@@ -240,17 +265,20 @@ def _page(session: Session, setup: EscalationSetup, incident: Incident, refs: li
             if person is None:
                 continue
             for choice in choose_channels(person, incident.severity, via, setup.channels):
-                count += deliveries.enqueue(
-                    session, incident_id=incident.id, person_id=person_id,
+                queue.append(deliveries.delivery_row(
+                    incident_id=incident.id, person_id=person_id,
                     channel_id=choice.channel_id, channel_type=setup.channels[choice.channel_id],
                     kind=kind, level=level, key=f"{key}:{person_id}:{choice.channel_id}",
-                    not_before=now + choice.delay, now=now)
+                    not_before=now + choice.delay, now=now))
+                count += 1
+    if own:
+        count = deliveries.enqueue_many(session, queue)
     return resolved, count
 
 
 def _fire_escalation(session: Session, setup: EscalationSetup, timer: Timer, incident: Incident,
-                     now: datetime, report: FireReport) -> int:
-    state = session.get(Escalation, incident.id, with_for_update=True)
+                     state: Escalation | None, now: datetime, report: FireReport,
+                     outbox: list[dict[str, Any]]) -> int:
     if (state is None or state.status != "active" or timer.generation != state.generation
             or incident.status != Status.TRIGGERED.value and not timer.payload.get("manual")):
         report.stale += 1
@@ -261,7 +289,7 @@ def _fire_escalation(session: Session, setup: EscalationSetup, timer: Timer, inc
     key = f"{incident.id}:g{state.generation}:c{cycle}:l{level}"
     resolved, count = _page(session, setup, incident, spec["notify"], spec["via"],
                             kind="page" if level == 0 and cycle == 0 else "escalation",
-                            key=key, level=level, now=now)
+                            key=key, level=level, now=now, outbox=outbox)
     state.level, state.cycle, state.updated_at = level, cycle, now
     nobody = [ref for ref, people in resolved.items() if not people]
     summary = (f"Level {level + 1} paged: "
@@ -292,7 +320,7 @@ def _next_step(snap: dict[str, Any], level: int, cycle: int) -> tuple[int, int, 
 
 
 def _fire_reminder(session: Session, setup: EscalationSetup, timer: Timer, incident: Incident,
-                   now: datetime) -> int:
+                   now: datetime, outbox: list[dict[str, Any]]) -> int:
     if not Status(incident.status).is_open:
         return 0
     holders = list(session.scalars(select(RoleAssignment.person).where(
@@ -300,7 +328,8 @@ def _fire_reminder(session: Session, setup: EscalationSetup, timer: Timer, incid
         RoleAssignment.role.in_(["incident_commander", "comms_lead"]))))
     refs = [f"person:{p}" for p in dict.fromkeys(holders)]
     _, count = _page(session, setup, incident, refs, [], kind="reminder",
-                     key=f"{incident.id}:reminder:{timer.id}", level=None, now=now)
+                     key=f"{incident.id}:reminder:{timer.id}", level=None, now=now,
+                     outbox=outbox)
     timeline.append(
         session, incident.id, kind="update.due", type=EntryType.COMMUNICATION, at=now,
         source=Source.AUTOMATION, actor=ACTOR,
@@ -315,8 +344,10 @@ def _fire_reminder(session: Session, setup: EscalationSetup, timer: Timer, incid
 
 
 def _check_conditions(session: Session, setup: EscalationSetup, incident: Incident,
-                      now: datetime) -> int:
-    state = session.get(Escalation, incident.id, with_for_update=True)
+                      now: datetime, state: Escalation | None = None,
+                      outbox: list[dict[str, Any]] | None = None) -> int:
+    if state is None:
+        state = session.get(Escalation, incident.id, with_for_update=True)
     if state is None or not Status(incident.status).is_open:
         return 0
     fired = list(state.conditions_fired or [])
@@ -327,7 +358,7 @@ def _check_conditions(session: Session, setup: EscalationSetup, incident: Incide
         fired.append(cond["id"])
         resolved, count = _page(session, setup, incident, cond["notify"], cond["via"],
                                 kind="escalation", key=f"{incident.id}:cond:{cond['id']}",
-                                level=None, now=now)
+                                level=None, now=now, outbox=outbox)
         total += count
         timeline.append(
             session, incident.id, kind="escalation.condition_met", type=EntryType.ESCALATION,

@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 from pydantic import TypeAdapter
+from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from warroom.clock import utcnow
 from warroom.config import WarroomConfig
@@ -105,8 +107,11 @@ class Dispatcher:
                 return 0
             signer = LinkSigner(signing_secret(session, now, self.settings.secret_key))
             failed: list[tuple[int, str]] = []
+            incidents = {i.id: i for i in session.scalars(
+                select(Incident).where(Incident.id.in_({r.incident_id for r in rows}))
+                .options(lazyload(Incident.services), lazyload(Incident.roles)))}
             for row in rows:
-                incident = session.get(Incident, row.incident_id)
+                incident = incidents.get(row.incident_id)
                 if incident is None:
                     continue
                 try:

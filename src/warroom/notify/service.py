@@ -29,20 +29,39 @@ LEASE = timedelta(seconds=60)
 ACTOR = "notifications"
 
 
+def delivery_row(
+    *, incident_id: uuid.UUID, person_id: str, channel_id: str, channel_type: str, kind: str,
+    level: int | None, key: str, not_before: datetime, now: datetime,
+    fallback_for: int | None = None,
+) -> dict[str, object]:
+    """The column values of a new pending delivery."""
+    return {
+        "idempotency_key": key[:300], "incident_id": incident_id, "person_id": person_id,
+        "channel_id": channel_id, "channel_type": channel_type, "kind": kind, "level": level,
+        "status": "pending", "attempts": 0, "next_attempt_at": not_before, "lease_until": None,
+        "last_error": None, "receipt": None, "fallback_for": fallback_for, "created_at": now,
+        "delivered_at": None,
+    }
+
+
+def enqueue_many(session: Session, rows: list[dict[str, object]]) -> int:
+    """Insert deliveries whose idempotency key is new (one statement per 500); how many."""
+    added = 0
+    for i in range(0, len(rows), 500):
+        added += len(insert_ignore(session, Delivery, rows[i:i + 500], "idempotency_key"))
+    return added
+
+
 def enqueue(
     session: Session, *, incident_id: uuid.UUID, person_id: str, channel_id: str,
     channel_type: str, kind: str, level: int | None, key: str, not_before: datetime,
     now: datetime, fallback_for: int | None = None,
 ) -> int:
     """Add a delivery unless one with the same idempotency key exists; 1 if added."""
-    inserted = insert_ignore(session, Delivery, [{
-        "idempotency_key": key[:300], "incident_id": incident_id, "person_id": person_id,
-        "channel_id": channel_id, "channel_type": channel_type, "kind": kind, "level": level,
-        "status": "pending", "attempts": 0, "next_attempt_at": not_before, "lease_until": None,
-        "last_error": None, "receipt": None, "fallback_for": fallback_for, "created_at": now,
-        "delivered_at": None,
-    }], "idempotency_key")
-    return len(inserted)
+    return enqueue_many(session, [delivery_row(
+        incident_id=incident_id, person_id=person_id, channel_id=channel_id,
+        channel_type=channel_type, kind=kind, level=level, key=key, not_before=not_before,
+        now=now, fallback_for=fallback_for)])
 
 
 def claim(session: Session, now: datetime, limit: int = 50) -> list[Delivery]:
