@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from tests.contract.fakes import (  # noqa: F401 (fixtures)
     INCIDENT_ID,
@@ -17,7 +16,6 @@ from tests.contract.fakes import (  # noqa: F401 (fixtures)
 )
 from warroom.notify.channels.registry import build_channel
 from warroom.notify.config import OpsgenieConfig
-from warroom.notify.errors import RetryableDeliveryError
 
 ACCEPTED = {
     "result": "Request will be processed",
@@ -59,23 +57,4 @@ def test_resolved_closes_alert_by_alias(fake_http: FakeHTTP, http: httpx.Client)
     assert req.json()["source"] == "warroom"
 
 
-@pytest.mark.parametrize(("status", "error"), STATUS_CASES)
-def test_http_status_maps_to_delivery_error(
-    fake_http: FakeHTTP, http: httpx.Client, status: int, error: type[Exception]
-) -> None:
-    fake_http.respond(status, {"message": "nope"})
-    with pytest.raises(error, match=f"HTTP {status}"):
-        channel(fake_http).send(make_message("opsgenie"), make_recipient(), http=http)
 
-
-def test_429_retry_after_seconds_is_passed_on(fake_http: FakeHTTP, http: httpx.Client) -> None:
-    fake_http.respond(429, headers={"Retry-After": "7"})
-    with pytest.raises(RetryableDeliveryError) as info:
-        channel(fake_http).send(make_message("opsgenie"), make_recipient(), http=http)
-    assert info.value.retry_after == 7
-
-
-def test_slow_server_times_out_as_retryable(fake_http: FakeHTTP, http: httpx.Client) -> None:
-    fake_http.respond(202, ACCEPTED, delay=SLOW)
-    with pytest.raises(RetryableDeliveryError, match="timed out"):
-        channel(fake_http).send(make_message("opsgenie"), make_recipient(), http=http)

@@ -92,23 +92,4 @@ def test_ok_false_maps_by_slack_error(
         channel(fake_http).send(make_message("slack"), make_recipient(), http=http)
 
 
-@pytest.mark.parametrize(("status", "error"), STATUS_CASES)
-def test_http_status_maps_to_delivery_error(
-    fake_http: FakeHTTP, http: httpx.Client, status: int, error: type[Exception]
-) -> None:
-    fake_http.respond(status, "nope")
-    with pytest.raises(error, match=f"HTTP {status}"):
-        channel(fake_http).send(make_message("slack"), make_recipient(), http=http)
 
-
-def test_429_retry_after_seconds_is_passed_on(fake_http: FakeHTTP, http: httpx.Client) -> None:
-    fake_http.respond(429, headers={"Retry-After": "7"})
-    with pytest.raises(RetryableDeliveryError) as info:
-        channel(fake_http).send(make_message("slack"), make_recipient(), http=http)
-    assert info.value.retry_after == 7
-
-
-def test_slow_server_times_out_as_retryable(fake_http: FakeHTTP, http: httpx.Client) -> None:
-    fake_http.respond(200, OK, delay=SLOW)
-    with pytest.raises(RetryableDeliveryError, match="timed out"):
-        channel(fake_http).send(make_message("slack"), make_recipient(), http=http)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from tests.contract.fakes import (  # noqa: F401 (fixtures)
     SLOW,
@@ -16,7 +15,6 @@ from tests.contract.fakes import (  # noqa: F401 (fixtures)
 )
 from warroom.notify.channels.registry import build_channel
 from warroom.notify.config import TeamsConfig
-from warroom.notify.errors import RetryableDeliveryError
 
 
 def channel(fake: FakeHTTP, **fields: object):
@@ -50,23 +48,4 @@ def test_message_card_format(fake_http: FakeHTTP, http: httpx.Client) -> None:
     assert names == ["Acknowledge", "Resolve", "Open incident"]
 
 
-@pytest.mark.parametrize(("status", "error"), STATUS_CASES)
-def test_http_status_maps_to_delivery_error(
-    fake_http: FakeHTTP, http: httpx.Client, status: int, error: type[Exception]
-) -> None:
-    fake_http.respond(status, "nope")
-    with pytest.raises(error, match=f"HTTP {status}"):
-        channel(fake_http).send(make_message("teams"), make_recipient(), http=http)
 
-
-def test_429_retry_after_seconds_is_passed_on(fake_http: FakeHTTP, http: httpx.Client) -> None:
-    fake_http.respond(429, headers={"Retry-After": "7"})
-    with pytest.raises(RetryableDeliveryError) as info:
-        channel(fake_http).send(make_message("teams"), make_recipient(), http=http)
-    assert info.value.retry_after == 7
-
-
-def test_slow_server_times_out_as_retryable(fake_http: FakeHTTP, http: httpx.Client) -> None:
-    fake_http.respond(200, delay=SLOW)
-    with pytest.raises(RetryableDeliveryError, match="timed out"):
-        channel(fake_http).send(make_message("teams"), make_recipient(), http=http)

@@ -18,7 +18,7 @@ from tests.contract.fakes import (  # noqa: F401 (fixtures)
 )
 from warroom.notify.channels.registry import build_channel
 from warroom.notify.config import TwilioConfig
-from warroom.notify.errors import PermanentDeliveryError, RetryableDeliveryError
+from warroom.notify.errors import PermanentDeliveryError
 
 SID = "AC" + "0123456789abcdef" * 2
 CREATED = {"sid": "SM0123456789abcdef0123456789abcdef", "status": "queued"}
@@ -81,23 +81,4 @@ def test_invalid_number_400_is_permanent(fake_http: FakeHTTP, http: httpx.Client
         channel(fake_http).send(make_message("twilio"), make_recipient(), http=http)
 
 
-@pytest.mark.parametrize(("status", "error"), STATUS_CASES)
-def test_http_status_maps_to_delivery_error(
-    fake_http: FakeHTTP, http: httpx.Client, status: int, error: type[Exception]
-) -> None:
-    fake_http.respond(status, "nope")
-    with pytest.raises(error, match=f"HTTP {status}"):
-        channel(fake_http).send(make_message("twilio"), make_recipient(), http=http)
 
-
-def test_429_retry_after_seconds_is_passed_on(fake_http: FakeHTTP, http: httpx.Client) -> None:
-    fake_http.respond(429, headers={"Retry-After": "7"})
-    with pytest.raises(RetryableDeliveryError) as info:
-        channel(fake_http).send(make_message("twilio"), make_recipient(), http=http)
-    assert info.value.retry_after == 7
-
-
-def test_slow_server_times_out_as_retryable(fake_http: FakeHTTP, http: httpx.Client) -> None:
-    fake_http.respond(201, CREATED, delay=SLOW)
-    with pytest.raises(RetryableDeliveryError, match="timed out"):
-        channel(fake_http).send(make_message("twilio"), make_recipient(), http=http)
