@@ -154,22 +154,31 @@ def _query_alerts(state: AppState, matchers: list[Matcher], flags: dict[str, boo
 Flag = Annotated[bool, Query()]
 
 
+async def _alerts_for(
+    request: Request, filters: list[str] | None, flags: dict[str, bool], receiver: str | None,
+) -> list[tuple[Alert, dict[str, Any]]] | Response:
+    """The alerts a GET /alerts or /alerts/groups asks for, or the error to answer."""
+    state = app_state(request)
+    who = await _guard(state, request, Role.VIEWER)
+    if isinstance(who, Response):
+        return who
+    try:
+        matchers = _matchers_from(filters)
+        return await run_in_threadpool(_query_alerts, state, matchers, flags, receiver)
+    except (MatcherError, ValueError) as exc:
+        return _am_error(400, f"bad matcher format: {exc}")
+
+
 @router.get("/api/v2/alerts", summary="List alerts (amtool alert query)")
 async def get_alerts(
     request: Request, active: Flag = True, silenced: Flag = True, inhibited: Flag = True,
     unprocessed: Flag = True, filter: Annotated[list[str] | None, Query()] = None,
     receiver: Annotated[str | None, Query()] = None,
 ) -> Response:
-    state = app_state(request)
-    who = await _guard(state, request, Role.VIEWER)
-    if isinstance(who, Response):
-        return who
-    try:
-        matchers = _matchers_from(filter)
-        flags = {"active": active, "silenced": silenced, "inhibited": inhibited}
-        rows = await run_in_threadpool(_query_alerts, state, matchers, flags, receiver)
-    except (MatcherError, ValueError) as exc:
-        return _am_error(400, f"bad matcher format: {exc}")
+    rows = await _alerts_for(request, filter, {"active": active, "silenced": silenced,
+                                               "inhibited": inhibited}, receiver)
+    if isinstance(rows, Response):
+        return rows
     return Response(orjson.dumps([view for _, view in rows]), media_type="application/json")
 
 
@@ -179,21 +188,16 @@ async def get_alert_groups(
     filter: Annotated[list[str] | None, Query()] = None,
     receiver: Annotated[str | None, Query()] = None,
 ) -> Response:
-    state = app_state(request)
-    who = await _guard(state, request, Role.VIEWER)
-    if isinstance(who, Response):
-        return who
-    try:
-        matchers = _matchers_from(filter)
-        flags = {"active": active, "silenced": silenced, "inhibited": inhibited}
-        rows = await run_in_threadpool(_query_alerts, state, matchers, flags, receiver)
-    except (MatcherError, ValueError) as exc:
-        return _am_error(400, f"bad matcher format: {exc}")
+    rows = await _alerts_for(request, filter, {"active": active, "silenced": silenced,
+                                               "inhibited": inhibited}, receiver)
+    if isinstance(rows, Response):
+        return rows
+    routes = app_state(request).pipeline.routes
     groups: dict[str, dict[str, Any]] = defaultdict(dict)
     for row, view in rows:
         key = row.group_key or row.fingerprint
         if not groups[key]:
-            route = match(state.pipeline.routes, row.labels)[0]
+            route = match(routes, row.labels)[0]
             groups[key] = {"alerts": [], "labels": group_labels(route, row.labels),
                            "receiver": {"name": row.route_id or "root"}}
         groups[key]["alerts"].append(view)
