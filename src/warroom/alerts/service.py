@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from warroom.alerts.context import PipelineConfig
 from warroom.alerts.model import ActionKind, AlertAction, AlertStatus, IncomingAlert
@@ -202,6 +202,8 @@ def _lock_in_order(session: Session, rows: list[Alert], changes: dict[str, str])
     for i in range(0, len(ordered), CHUNK):
         held.extend(session.scalars(select(Incident).where(Incident.id.in_(ordered[i:i + CHUNK]))
                                     .order_by(Incident.id).with_for_update()
+                                    .options(lazyload(Incident.services),
+                                             lazyload(Incident.roles))
                                     .execution_options(populate_existing=True)))
     return held
 
