@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Install, apply migrations and serve the embedded default on http://127.0.0.1:8080
+## (with the example configuration unless WARROOM_CONFIG names yours)
+EXAMPLE_CONFIG := src/warroom/config/example.yaml
 run: $(STAMP)
 	$(BIN)/warroom db upgrade
-	$(BIN)/warroom serve --host 127.0.0.1 --port 8080
+	WARROOM_CONFIG="$${WARROOM_CONFIG:-$(EXAMPLE_CONFIG)}" $(BIN)/warroom serve --host 127.0.0.1 --port 8080
 
 ## The whole suite on SQLite, then the database tests again on PostgreSQL
 test: $(STAMP)

@@ -107,7 +107,7 @@ def test_alert_send_correlates_and_silence_suppresses(env: dict[str, str]) -> No
     shown = json.loads(invoke(env, "incident", "show", "INC-1", "--json"))
     assert shown["status"] == "resolved"
     kinds = [e["kind"] for e in shown["timeline"]]
-    assert kinds.count("alert.resolved") == 2 and kinds.count("incident.resolved") == 1
+    assert kinds.count("alert.resolved") == 2 and kinds[-1] == "incident.resolved"
 
 
 def test_silence_add_rejects_bad_input(env: dict[str, str]) -> None:

@@ -79,6 +79,9 @@ class _Batch:
 
     entries: dict[tuple[uuid.UUID, str], list[Alert]] = field(
         default_factory=lambda: defaultdict(list))
+    # Alerts whose resolution may resolve their incident, checked after the alert entries
+    # are written so the timeline reads "alerts resolved", then "incident resolved".
+    resolved: list[Alert] = field(default_factory=list)
 
 
 def _hashed(text: str) -> str:
@@ -165,7 +168,7 @@ def ingest(
     for fp in fingerprints:
         _effects(session, rows[fp], latest[fp], changes[fp], cfg, sender, now, out, batch)
     del held
-    _write_entries(session, batch, sender, now)
+    _finish(session, batch, cfg, sender, now, out)
     session.flush()
     return out
 
@@ -261,7 +264,7 @@ def _effects(
     if row.status == "resolved":
         if change == "resolved" and row.incident_id is not None:
             batch.entries[(row.incident_id, "alert.resolved")].append(row)
-            _maybe_auto_resolve(session, row, cfg, sender, now, out)
+            batch.resolved.append(row)
         return
     if row.suppressed or _quiet(row, change):
         return
@@ -427,6 +430,15 @@ _ENTRY_TEXT = {
 }
 
 
+def _finish(session: Session, batch: _Batch, cfg: PipelineConfig, sender: Sender,
+            now: datetime, out: Outcome) -> None:
+    """Write the gathered alert entries, then resolve incidents left with no firing alert."""
+    _write_entries(session, batch, sender, now)
+    session.flush()
+    for row in batch.resolved:
+        _maybe_auto_resolve(session, row, cfg, sender, now, out)
+
+
 def _write_entries(session: Session, batch: _Batch, sender: Sender, now: datetime) -> None:
     for (incident_id, kind), rows in batch.entries.items():
         verb, _ = _ENTRY_TEXT[kind]
@@ -462,7 +474,7 @@ def apply_actions(
             out.resolved += 1
             if row.incident_id is not None:
                 batch.entries[(row.incident_id, "alert.resolved")].append(row)
-                _maybe_auto_resolve(session, row, cfg, sender, now, out)
+                batch.resolved.append(row)
         elif row.incident_id is not None:
             incident = session.get(Incident, row.incident_id, with_for_update=True)
             if incident is not None and incident.status == Status.TRIGGERED.value:
@@ -470,7 +482,7 @@ def apply_actions(
                               note=f"acknowledged by {action.source_format} event",
                               source=Source.EXTERNAL)
                 out.incidents_touched.add(incident.reference)
-    _write_entries(session, batch, sender, now)
+    _finish(session, batch, cfg, sender, now, out)
     session.flush()
     return out
 
@@ -491,7 +503,7 @@ def expire_stale(session: Session, *, cfg: PipelineConfig, now: datetime,
         row.status, row.updated_at = "resolved", now
         if row.incident_id is not None:
             batch.entries[(row.incident_id, "alert.resolved")].append(row)
-            _maybe_auto_resolve(session, row, cfg, sender, now, out)
-    _write_entries(session, batch, sender, now)
+            batch.resolved.append(row)
+    _finish(session, batch, cfg, sender, now, out)
     session.flush()
     return len(rows)
