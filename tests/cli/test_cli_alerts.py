@@ -139,3 +139,21 @@ integrations:
     with db.reading() as session:
         assert integrations.by_key(session, "k" * 32) is None
         assert integrations.by_key(session, "n" * 32) is not None
+
+
+def test_alert_send_starts_the_service_escalation(env: dict[str, str], tmp_path: Path,
+                                                  database_url: str) -> None:
+    config = tmp_path / "paging.yaml"
+    config.write_text(ROUTING + """
+people: [{id: alice, name: Alice, email: alice@example.com}]
+channels: [{id: out, type: console}]
+escalation_policies:
+  - {id: pay, levels: [{delay: 0s, notify: ["person:alice"], via: [out]}]}
+services: [{id: checkout, escalation_policy: pay}]
+""")
+    paging = {**env, "WARROOM_CONFIG": str(config)}
+    opened = json.loads(invoke(paging, "alert", "send", "alertname=CartErrors", "team=payments",
+                               "--json"))
+    assert opened["incidents_opened"] == ["INC-1"]
+    shown = json.loads(invoke(paging, "incident", "show", "INC-1", "--json"))
+    assert "escalation.started" in [e["kind"] for e in shown["timeline"]]

@@ -20,6 +20,7 @@ from warroom.clock import utcnow
 from warroom.config import load_config
 from warroom.durations import parse_duration
 from warroom.errors import InvalidInput, WarroomError
+from warroom.escalation.setup import attach
 from warroom.incidents.service import SeverityPolicy
 from warroom.integrations import service as integrations
 from warroom.routing.matchers import MatcherError, parse_matchers
@@ -121,6 +122,7 @@ def alert_send(
     if parsed.errors:
         raise InvalidInput("; ".join(e.message for e in parsed.errors))
     db = open_database(settings, migrate=False)
+    attach(db, cfg)  # incidents this opens start their escalation like any other
     with db.transaction() as session:
         out = pipeline.ingest(session, parsed.alerts,
                               cfg=PipelineConfig.from_config(cfg, SeverityPolicy.from_config(cfg)),
