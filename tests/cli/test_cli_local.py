@@ -93,3 +93,11 @@ def test_help_lists_commands(env: dict[str, str]) -> None:
     out = invoke(env, "--help")
     for command in ("serve", "incident", "token", "config", "db", "classify"):
         assert command in out
+
+
+def test_user_create(env: dict[str, str]) -> None:
+    out = invoke(env, "user", "create", "ic@example.com", "--role", "admin",
+                 "--password", "a long passphrase")
+    assert "created admin user ic@example.com" in out
+    invoke(env, "user", "create", "ic@example.com", "--password", "a long passphrase", code=4)
+    invoke(env, "user", "create", "b@example.com", "--password", "short", code=5)

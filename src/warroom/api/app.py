@@ -33,6 +33,7 @@ from warroom.observability.metrics import Metrics
 from warroom.oncall.routes import router as oncall_router
 from warroom.settings import Settings
 from warroom.suppression.routes import router as suppression_router
+from warroom.users.routes import router as users_router
 
 
 def create_app(
@@ -72,6 +73,7 @@ def create_app(
     errors.install(app)
     app.include_router(incidents_router)
     app.include_router(auth_router)
+    app.include_router(users_router)
     app.include_router(alerts_router)
     app.include_router(suppression_router)
     app.include_router(integrations_router)

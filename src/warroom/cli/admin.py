@@ -127,3 +127,25 @@ def classify_command(
     console.print(f"[bold]{level.name}[/] — {result.reason}")
     console.print(f"respond within {out['response_time']}, update every {out['update_every']}, "
                   f"roles: {', '.join(level.required_roles) or 'assigned engineer'}")
+
+
+user_app = typer.Typer(help="Console user accounts.", no_args_is_help=True)
+
+
+@user_app.command("create")
+def user_create(
+    email: str,
+    role: Annotated[Role, typer.Option("--role")] = Role.RESPONDER,
+    password: Annotated[str | None, typer.Option(
+        "--password", help="at least 10 characters; asked for when omitted")] = None,
+    database_url: DbOpt = None,
+) -> None:
+    """Create a user who signs in to the console (password stored with argon2)."""
+    from warroom.users import service as users
+
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    db = open_database(settings_from(database_url=database_url), migrate=False)
+    with db.transaction() as session:
+        user = users.create_user(session, email, role.value, password, utcnow())
+    console.print(f"created {user.role} user {user.email}", highlight=False)

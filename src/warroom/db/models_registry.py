@@ -10,5 +10,6 @@ from warroom.links import models as _links  # noqa: F401
 from warroom.notify import models as _notify  # noqa: F401
 from warroom.suppression import models as _suppression  # noqa: F401
 from warroom.timeline import models as _timeline  # noqa: F401
+from warroom.users import models as _users  # noqa: F401
 
 metadata = Base.metadata

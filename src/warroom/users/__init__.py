@@ -1,0 +1,1 @@
+"""People who sign in to the console: accounts (argon2) and server-side sessions."""
