@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 import warroom
@@ -34,6 +36,9 @@ from warroom.oncall.routes import router as oncall_router
 from warroom.settings import Settings
 from warroom.suppression.routes import router as suppression_router
 from warroom.users.routes import router as users_router
+from warroom.web.routes import router as web_router
+
+WEB_STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 
 
 def create_app(
@@ -82,6 +87,8 @@ def create_app(
     app.include_router(links_router)
     app.include_router(chatops_router)
     app.include_router(am_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")
     app.include_router(ingest_router)
 
     @app.get("/healthz", tags=["health"])
