@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         default=None, description="signs page links; default: a secret kept in the database")
     log_level: str = "info"
+    log_format: str = Field(default="auto", pattern="^(auto|json|text)$",
+                            description="json, text, or auto (json unless on a terminal)")
 
     @field_validator("database_url")
     @classmethod

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -35,6 +36,11 @@ def test_demo_plays_the_whole_loop(server_env: dict[str, str], tmp_path: Path) -
                          "alert.resolved", "incident.resolved"):
             assert expected in kinds, expected
         assert kinds.index("alert.resolved") < kinds.index("incident.resolved")
-        assert "PAGE INC-1" in server.log.read_text()  # the console channel printed the page
+        log = server.log.read_text()
+        assert "PAGE INC-1" in log  # the console channel printed the page
+        entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+        deliveries = [e for e in entries if "delivery_id" in e]
+        assert deliveries and all(e["outcome"] == "delivered" for e in deliveries)
+        assert all(token not in line for line in log.splitlines() if line.startswith("{"))
     finally:
         server.stop()

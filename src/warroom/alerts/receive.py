@@ -7,6 +7,7 @@ integration check and every write, so a 2xx means the alerts are durably committ
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Mapping
@@ -28,6 +29,8 @@ from warroom.integrations import service as integrations
 from warroom.integrations.models import Integration
 from warroom.timeline import service as timeline
 from warroom.timeline.kinds import EntryType, Source
+
+log = logging.getLogger("warroom.alerts")
 
 
 class BodyError(InvalidInput):
@@ -121,6 +124,11 @@ def receive(
                 raise
             time.sleep(random.uniform(0.01, 0.05) * attempt)
     state.metrics.record_ingest(integration.format, outcome, len(parsed.errors))
+    if outcome.incidents_opened or outcome.incidents_touched:
+        log.info("alerts from %s: %d new, %d repeated; incidents opened %s", integration.name,
+                 outcome.new, outcome.deduplicated, ", ".join(outcome.incidents_opened) or "none",
+                 extra={"integration": integration.name, "count": outcome.received,
+                        "incident": ", ".join(sorted(outcome.incidents_touched))})
     errors = [f"alert {e.index}: {e.message}" for e in parsed.errors]
     if len(parsed.alerts) > len(alerts):
         errors.append(f"only the first {len(alerts)} alerts of {len(parsed.alerts)} were taken")

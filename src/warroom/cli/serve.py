@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +19,7 @@ from warroom.engine.jobs import default_jobs
 from warroom.escalation.setup import attach
 from warroom.incidents.service import SeverityPolicy
 from warroom.integrations import service as integrations
+from warroom.observability.logging import configure_logging
 from warroom.settings import environment
 
 BOOTSTRAP_TOKEN = "bootstrap-admin"
@@ -66,12 +66,11 @@ def serve_command(
                         metrics)
     app = create_app(settings, config=cfg, db=db, engine=Engine(jobs) if engine else None,
                      metrics=metrics)
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     console.print(f"warroom serving on [bold]{settings.listen_url}[/] "
                   f"(database: {'SQLite' if settings.is_sqlite else 'PostgreSQL'})")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                proxy_headers=False)
+                proxy_headers=False, log_config=None)
 
 
 def worker_command(
@@ -91,8 +90,7 @@ def worker_command(
     pipeline = PipelineConfig.from_config(cfg, SeverityPolicy.from_config(cfg))
     setup = attach(db, cfg)
     engine = Engine(default_jobs(db, pipeline, setup, Dispatcher(db, cfg, settings)))
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

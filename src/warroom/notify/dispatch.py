@@ -129,6 +129,10 @@ class Dispatcher:
                 row = service.record(session, delivery_id, outcome, pinned or utcnow(),
                                      fallbacks=self.fallbacks,
                                      channel_types=self.channel_types, rng=self.rng)
+                if row is not None:
+                    log.info("delivery %s %s", row.id, row.status, extra={
+                        "delivery_id": row.id, "incident_id": str(row.incident_id),
+                        "channel": row.channel_id, "outcome": row.status})
                 if self.metrics is not None and row is not None:
                     result = "delivered" if outcome.ok else (
                         "retry" if row.status == "pending" else "dead")
