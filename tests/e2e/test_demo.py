@@ -44,3 +44,22 @@ def test_demo_plays_the_whole_loop(server_env: dict[str, str], tmp_path: Path) -
         assert all(token not in line for line in log.splitlines() if line.startswith("{"))
     finally:
         server.stop()
+
+
+def test_gameday_pages_the_real_chain_marked_as_a_drill(server_env: dict[str, str],
+                                                        tmp_path: Path) -> None:
+    env = {**server_env, "WARROOM_CONFIG": str(EXAMPLE)}
+    token = run_cli("token", "create", "--name", "gd", "--role", "responder", env=env,
+                    cwd=tmp_path).stdout.strip().splitlines()[-1]
+    server = Server(env, tmp_path).start()
+    try:
+        out = run_cli("gameday", "--service", "checkout", "--watch", "4", "--seed", "1",
+                      "--url", server.url, "--token", token, env=env, cwd=tmp_path).stdout
+        assert "policy checkout" in out and "page → " in out and "resolved (drill finished)" in out
+        headers = {"Authorization": f"Bearer {token}"}
+        inc = httpx.get(f"{server.url}/api/v1/incidents/INC-1", headers=headers).json()
+        assert inc["drill"] is True and inc["title"].startswith("[DRILL] Game day:")
+        assert inc["labels"]["drill"] == "true" and inc["status"] == "resolved"
+        assert "PAGE INC-1" in server.log.read_text() and "[DRILL]" in server.log.read_text()
+    finally:
+        server.stop()

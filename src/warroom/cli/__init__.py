@@ -9,7 +9,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from warroom import errors
-from warroom.cli import admin, alerts, demo, incidents, oncall, serve
+from warroom.cli import admin, alerts, demo, gameday, incidents, oncall, serve
 from warroom.cli.render import err_console
 
 EXIT_CODES: list[tuple[type[errors.WarroomError], int]] = [
@@ -62,6 +62,7 @@ app.add_typer(alerts.route_app, name="route")
 app.add_typer(alerts.silence_app, name="silence")
 app.add_typer(oncall.oncall_app, name="oncall")
 app.command("demo")(demo.demo_command)
+app.command("gameday")(gameday.gameday_command)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ class Incident(Base):
     root_cause: Mapped[str | None] = mapped_column(Text, nullable=True)
     assignee: Mapped[str | None] = mapped_column(String(200), nullable=True)
     escalation_policy: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    drill: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     affected_users_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
     error_rate_pct: Mapped[float | None] = mapped_column(Float, nullable=True)

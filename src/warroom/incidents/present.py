@@ -49,6 +49,7 @@ def incident_out(incident: Incident) -> IncidentOut:
         root_cause=incident.root_cause,
         assignee=incident.assignee,
         escalation_policy=incident.escalation_policy,
+        drill=bool(incident.drill),
         roles=[
             RoleOut(role=r.role, person=r.person, assigned_at=r.assigned_at,  # type: ignore[arg-type]
                     assigned_by=r.assigned_by)

@@ -56,6 +56,7 @@ class IncidentCreate(_In):
     root_cause: LongText | None = None
     escalation_policy: Name | None = Field(
         default=None, description="escalation policy id; default: the service's policy")
+    drill: bool = Field(default=False, description="a game-day rehearsal, marked everywhere")
 
     def all_services(self) -> list[str]:
         names = list(self.services)
@@ -141,6 +142,7 @@ class IncidentOut(BaseModel):
     root_cause: str | None
     assignee: str | None
     escalation_policy: str | None
+    drill: bool
     roles: list[RoleOut]
     created_at: datetime
     updated_at: datetime

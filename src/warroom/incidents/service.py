@@ -36,6 +36,7 @@ from warroom.timeline import service as timeline
 from warroom.timeline.kinds import EntryType, Source
 
 IMPACT_FIELDS = tuple(ImpactIn.model_fields)
+DRILL_PREFIX = "[DRILL] "
 _REFERENCE = re.compile(r"^(?:INC-)?(\d{1,12})$", re.IGNORECASE)
 
 
@@ -94,16 +95,21 @@ def declare(
         severity, reason = result.severity, f"classified: {result.reason}"
     else:
         severity, reason = policy.scale.default, "configured default"
+    title, labels = data.title, dict(data.labels)
+    if data.drill:  # a rehearsal must never be mistaken for the real thing
+        title = title if title.startswith(DRILL_PREFIX) else f"{DRILL_PREFIX}{title}"[:500]
+        labels["drill"] = "true"
     incident = Incident(
         id=uuid.uuid4(),
         number=_next_number(session),
-        title=data.title,
+        title=title,
         description=data.description,
         severity=severity,
         type=data.type or "unknown",
         status=Status.TRIGGERED.value,
         source=source.value,
-        labels=dict(data.labels),
+        labels=labels,
+        drill=data.drill,
         root_cause=data.root_cause,
         assignee=data.assignee,
         escalation_policy=data.escalation_policy,

@@ -1,0 +1,26 @@
+"""drill incidents
+
+Revision ID: 0005
+Revises: 0004
+"""
+from alembic import op
+import sqlalchemy as sa
+import warroom.db.base
+
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('drill', sa.Boolean(), server_default='0', nullable=False))
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.drop_column('drill')
+
