@@ -45,7 +45,7 @@ def test_incident_list_and_acknowledge_with_a_click(
     client: TestClient, signed_in: str, make_incident: Callable[..., dict[str, Any]],
     auth_headers: dict[str, str],
 ) -> None:
-    inc = make_incident(title="Checkout <b>down</b>", severity="SEV1")
+    inc = make_incident(title="Checkout <b>down</b>", severity="SEV2")
     listing = client.get("/").text
     assert "INC-1" in listing and "Checkout &lt;b&gt;down&lt;/b&gt;" in listing
     assert "<b>down</b>" not in listing
@@ -65,6 +65,12 @@ def test_incident_list_and_acknowledge_with_a_click(
                                                "csrf_token": signed_in})
     client.post("/incidents/INC-1/role", data={"role": "incident_commander", "person": "ic",
                                                "csrf_token": signed_in})
+    raised = client.post("/incidents/INC-1/severity", data={"severity": "SEV1",
+                                                          "csrf_token": signed_in})
+    assert "Severity is now SEV1" in raised.text
+    bad = client.post("/incidents/INC-1/severity", data={"severity": "SEV9",
+                                                       "csrf_token": signed_in})
+    assert "unknown severity" in bad.text
     page = client.get("/incidents/INC-1").text
     assert "rolled back" in page and "incident_commander: <strong>ic</strong>" in page
 

@@ -50,6 +50,11 @@ def test_first_start_prints_a_bootstrap_admin_token(server: Server) -> None:
     token = next(line.split("=", 1)[1] for line in log.splitlines() if "WARROOM_TOKEN=" in line)
     r = httpx.get(f"{server.url}/api/v1/tokens", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.json()[0]["role"] == "admin"
+    login = next(line for line in log.splitlines() if "/login as " in line)
+    email, password = login.split("/login as ", 1)[1].split(" / ")
+    signed = httpx.post(f"{server.url}/api/v1/session",
+                        json={"email": email.strip(), "password": password.strip()})
+    assert signed.status_code == 200 and signed.json()["role"] == "admin"
 
 
 def test_cli_works_against_a_server_with_url(server: Server, server_env: dict[str, str],

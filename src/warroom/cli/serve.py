@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -21,8 +22,10 @@ from warroom.incidents.service import SeverityPolicy
 from warroom.integrations import service as integrations
 from warroom.observability.logging import configure_logging
 from warroom.settings import environment
+from warroom.users import service as users
 
 BOOTSTRAP_TOKEN = "bootstrap-admin"
+FIRST_ADMIN = "admin@warroom.local"
 
 
 def serve_command(
@@ -58,6 +61,13 @@ def serve_command(
             console.print(
                 "[bold]No API tokens yet: created an admin token (shown once).[/]\n"
                 f"  export WARROOM_TOKEN={token}"
+            )
+        if users.count_users(session) == 0:
+            password = secrets.token_urlsafe(12)
+            users.create_user(session, FIRST_ADMIN, "admin", password, utcnow())
+            console.print(
+                "[bold]No console users yet: created the first admin (shown once).[/]\n"
+                f"  sign in at {settings.listen_url}/login as {FIRST_ADMIN} / {password}"
             )
     pipeline = PipelineConfig.from_config(cfg, SeverityPolicy.from_config(cfg))
     setup = attach(db, cfg)

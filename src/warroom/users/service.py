@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from warroom.auth.roles import Role
@@ -85,3 +85,7 @@ def session_user(session: Session, token: str | None, now: datetime
 def sign_out(session: Session, token: str | None) -> None:
     if token:
         session.execute(delete(UserSession).where(UserSession.token_hash == hash_token(token)))
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0

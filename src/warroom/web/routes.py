@@ -26,6 +26,7 @@ from warroom.incidents import service as incidents
 from warroom.incidents.lifecycle import Action, Status
 from warroom.incidents.models import Incident
 from warroom.incidents.roles import ResponseRole
+from warroom.incidents.schemas import IncidentPatch
 from warroom.oncall.schedule import next_shifts, on_call_at
 from warroom.routing.matchers import Matcher, MatchType
 from warroom.suppression import service as silences
@@ -181,7 +182,8 @@ def incident_page(request: Request, ref: str, flash: str = "") -> Response:
                                       .order_by(Alert.first_seen_at)))
     return _page(request, "incident.html", user=email, csrf=csrf, inc=view, timeline=entries,
                  alerts=alerts, actions=ACTIONS.get(view["status"], []), flash=flash[:200],
-                 roles=[r.value for r in ResponseRole], entry_types=[t.value for t in EntryType])
+                 roles=[r.value for r in ResponseRole], entry_types=[t.value for t in EntryType],
+                 severities=state.policy.scale.names)
 
 
 def _back(ref: str, message: str) -> RedirectResponse:
@@ -210,6 +212,27 @@ def act(request: Request, ref: str, action: str = Form(...),
                 message = f"{inc.reference} is now {inc.status}"
     except ValueError:
         message = f"Unknown action {action[:40]!r}"
+    except WarroomError as exc:
+        message = exc.message
+    return _back(ref, message)
+
+
+@router.post("/incidents/{ref}/severity")
+def severity(request: Request, ref: str, severity: str = Form(...),
+             csrf_token: str = Form("")) -> Response:
+    guarded = _guarded(request)
+    if isinstance(guarded, Response):
+        return guarded
+    state, email, role, csrf = guarded
+    problem = _check_form(request, csrf, csrf_token, role)
+    if problem:
+        return _back(ref, problem)
+    try:
+        with state.db.transaction() as session:
+            inc = incidents.require_incident(session, ref, for_update=True)
+            incidents.update_incident(session, inc, IncidentPatch(severity=severity[:32]),
+                                      actor=email, now=utcnow(), policy=state.policy)
+            message = f"Severity is now {inc.severity}"
     except WarroomError as exc:
         message = exc.message
     return _back(ref, message)
