@@ -59,6 +59,12 @@ def test_incident_list_and_acknowledge_with_a_click(
     done = client.post("/incidents/INC-1/act", data={"action": "acknowledge",
                                                      "csrf_token": signed_in})
     assert "INC-1 is now acknowledged" in done.text
+    no_policy = client.post("/incidents/INC-1/act", data={"action": "escalate",
+                                                          "csrf_token": signed_in})
+    assert "INC-1 has no escalation policy" in no_policy.text
+    unknown = client.post("/incidents/INC-1/act", data={"action": "explode",
+                                                       "csrf_token": signed_in})
+    assert "Unknown action &#39;explode&#39;" in unknown.text
     api = client.get(f"/api/v1/incidents/{inc['id']}", headers=auth_headers).json()
     assert api["status"] == "acknowledged"
     client.post("/incidents/INC-1/note", data={"summary": "rolled back", "type": "action",

@@ -70,11 +70,11 @@ def create_app(
         lifespan=lifespan,
     )
     policy = SeverityPolicy.from_config(config)
-    attach(db, config)
+    escalation = attach(db, config)
     metrics = metrics or Metrics(db)
     app.state.warroom = AppState(settings=settings, config=config, db=db, policy=policy,
                                  pipeline=PipelineConfig.from_config(config, policy),
-                                 metrics=metrics)
+                                 metrics=metrics, escalation=escalation)
     errors.install(app)
     app.include_router(incidents_router)
     app.include_router(auth_router)

@@ -17,6 +17,7 @@ from warroom.clock import utcnow
 from warroom.config import WarroomConfig
 from warroom.db import Database
 from warroom.errors import PermissionDenied, Unauthenticated
+from warroom.escalation.service import EscalationSetup
 from warroom.incidents.service import SeverityPolicy
 from warroom.observability.metrics import Metrics
 from warroom.settings import Settings
@@ -31,6 +32,7 @@ class AppState:
     policy: SeverityPolicy
     pipeline: PipelineConfig
     metrics: Metrics
+    escalation: EscalationSetup
 
 
 def app_state(request: Request) -> AppState:

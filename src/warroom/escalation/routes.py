@@ -14,7 +14,6 @@ from warroom.api.state import Responder, State, Viewer
 from warroom.clock import utcnow
 from warroom.escalation import service
 from warroom.escalation.models import Escalation, Timer
-from warroom.escalation.setup import setup_from
 from warroom.incidents import service as incidents
 from warroom.notify.models import Delivery
 
@@ -88,7 +87,7 @@ def escalate(state: State, who: Responder, incident_id: str,
     body = body or EscalateIn()
     with state.db.transaction() as session:
         incident = incidents.require_incident(session, incident_id, for_update=True)
-        service.escalate(session, setup_from(state.config), incident, body.level,
+        service.escalate(session, state.escalation, incident, body.level,
                          actor=who.actor, now=utcnow())
         session.flush()
         return _state(session, incident.id)

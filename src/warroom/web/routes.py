@@ -4,6 +4,7 @@ labels inert."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from warroom.alerts.models import Alert
 from warroom.api.state import SESSION_COOKIE, AppState, app_state
@@ -21,7 +23,6 @@ from warroom.clock import utcnow
 from warroom.durations import human_duration
 from warroom.errors import WarroomError
 from warroom.escalation import service as escalation
-from warroom.escalation.setup import setup_from
 from warroom.incidents import service as incidents
 from warroom.incidents.lifecycle import Action, Status
 from warroom.incidents.models import Incident
@@ -190,9 +191,14 @@ def _back(ref: str, message: str) -> RedirectResponse:
     return RedirectResponse(f"/incidents/{quote(ref)}?flash={quote(message)}", status_code=303)
 
 
-@router.post("/incidents/{ref}/act")
-def act(request: Request, ref: str, action: str = Form(...),
-        csrf_token: str = Form("")) -> Response:
+Change = Callable[[Session, Incident, AppState, str], str]
+
+
+def _change_incident(request: Request, ref: str, csrf_token: str, change: Change,
+                     invalid: str) -> Response:
+    """What every incident form shares: a signed-in responder, the form's CSRF token, one
+    transaction on the locked incident, and a redirect back with what happened.
+    `change` returns that message; a ValueError from it means the form held `invalid`."""
     guarded = _guarded(request)
     if isinstance(guarded, Response):
         return guarded
@@ -203,89 +209,66 @@ def act(request: Request, ref: str, action: str = Form(...),
     try:
         with state.db.transaction() as session:
             inc = incidents.require_incident(session, ref, for_update=True)
-            if action == "escalate":
-                level = escalation.escalate(session, setup_from(state.config), inc, None,
-                                            actor=email, now=utcnow())
-                message = f"Escalated to level {level + 1}"
-            else:
-                incidents.act(session, inc, Action(action), actor=email, now=utcnow())
-                message = f"{inc.reference} is now {inc.status}"
+            message = change(session, inc, state, email)
     except ValueError:
-        message = f"Unknown action {action[:40]!r}"
+        message = invalid
     except WarroomError as exc:
         message = exc.message
     return _back(ref, message)
+
+
+@router.post("/incidents/{ref}/act")
+def act(request: Request, ref: str, action: str = Form(...),
+        csrf_token: str = Form("")) -> Response:
+    def change(session: Session, inc: Incident, state: AppState, email: str) -> str:
+        if action == "escalate":
+            level = escalation.escalate(session, state.escalation, inc, None, actor=email,
+                                        now=utcnow())
+            return f"Escalated to level {level + 1}"
+        incidents.act(session, inc, Action(action), actor=email, now=utcnow())
+        return f"{inc.reference} is now {inc.status}"
+
+    return _change_incident(request, ref, csrf_token, change,
+                            f"Unknown action {action[:40]!r}")
 
 
 @router.post("/incidents/{ref}/severity")
 def severity(request: Request, ref: str, severity: str = Form(...),
              csrf_token: str = Form("")) -> Response:
-    guarded = _guarded(request)
-    if isinstance(guarded, Response):
-        return guarded
-    state, email, role, csrf = guarded
-    problem = _check_form(request, csrf, csrf_token, role)
-    if problem:
-        return _back(ref, problem)
-    try:
-        with state.db.transaction() as session:
-            inc = incidents.require_incident(session, ref, for_update=True)
-            incidents.update_incident(session, inc, IncidentPatch(severity=severity[:32]),
-                                      actor=email, now=utcnow(), policy=state.policy)
-            message = f"Severity is now {inc.severity}"
-    except WarroomError as exc:
-        message = exc.message
-    return _back(ref, message)
+    def change(session: Session, inc: Incident, state: AppState, email: str) -> str:
+        incidents.update_incident(session, inc, IncidentPatch(severity=severity[:32]),
+                                  actor=email, now=utcnow(), policy=state.policy)
+        return f"Severity is now {inc.severity}"
+
+    return _change_incident(request, ref, csrf_token, change, "Choose a severity")
 
 
 @router.post("/incidents/{ref}/note")
 def note(request: Request, ref: str, summary: str = Form(...), type: str = Form("note"),
          csrf_token: str = Form("")) -> Response:
-    guarded = _guarded(request)
-    if isinstance(guarded, Response):
-        return guarded
-    state, email, role, csrf = guarded
-    problem = _check_form(request, csrf, csrf_token, role)
-    if problem:
-        return _back(ref, problem)
-    try:
-        kind = EntryType(type)
-        with state.db.transaction() as session:
-            inc = incidents.require_incident(session, ref, for_update=True)
-            incidents.add_note(session, inc, type=kind, summary=summary[:10_000].replace("\x00", ""),
-                               details={}, actor=email, now=utcnow())
-        message = "Added to the timeline"
-    except ValueError:
-        message = f"Unknown entry type {type[:40]!r}"
-    except WarroomError as exc:
-        message = exc.message
-    return _back(ref, message)
+    def change(session: Session, inc: Incident, state: AppState, email: str) -> str:
+        incidents.add_note(session, inc, type=EntryType(type),
+                           summary=summary[:10_000].replace("\x00", ""), details={},
+                           actor=email, now=utcnow())
+        return "Added to the timeline"
+
+    return _change_incident(request, ref, csrf_token, change,
+                            f"Unknown entry type {type[:40]!r}")
 
 
 @router.post("/incidents/{ref}/role")
 def role(request: Request, ref: str, role: str = Form(...), person: str = Form(...),
          csrf_token: str = Form("")) -> Response:
-    guarded = _guarded(request)
-    if isinstance(guarded, Response):
-        return guarded
-    state, email, user_role, csrf = guarded
-    problem = _check_form(request, csrf, csrf_token, user_role)
-    if problem:
-        return _back(ref, problem)
     who = person.strip()[:200].replace("\x00", "")
-    try:
+
+    def change(session: Session, inc: Incident, state: AppState, email: str) -> str:
         parsed = ResponseRole(role)
         if not who:
-            raise ValueError
-        with state.db.transaction() as session:
-            inc = incidents.require_incident(session, ref, for_update=True)
-            incidents.assign_role(session, inc, parsed, who, actor=email, now=utcnow())
-        message = f"{who} is now {parsed.title}"
-    except ValueError:
-        message = "Choose a role and a person"
-    except WarroomError as exc:
-        message = exc.message
-    return _back(ref, message)
+            raise ValueError("no person")
+        incidents.assign_role(session, inc, parsed, who, actor=email, now=utcnow())
+        return f"{who} is now {parsed.title}"
+
+    return _change_incident(request, ref, csrf_token, change, "Choose a role and a person")
 
 
 @router.get("/alerts")
