@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
+from warroom.alerts import store
 from warroom.alerts.context import PipelineConfig
 from warroom.alerts.model import ActionKind, AlertAction, AlertStatus, IncomingAlert
 from warroom.alerts.models import Alert, AlertGroup
@@ -36,7 +37,7 @@ from warroom.timeline import service as timeline
 from warroom.timeline.kinds import EntryType, Source
 from warroom.triage.types import triage
 
-CHUNK = 500
+CHUNK = store.CHUNK
 MAX_LISTED = 50
 # Widths of the columns values from senders land in (alerts, alert_groups, incident
 # services): senders may send longer, and PostgreSQL refuses what SQLite would store.
@@ -71,17 +72,26 @@ class Outcome:
     incidents_opened: list[str] = field(default_factory=list)
     incidents_touched: set[str] = field(default_factory=set)
     dedup_keys: list[str] = field(default_factory=list)
+    # Per fingerprint: the kind of change and the incidents it opened or touched, so a
+    # writer that merged several requests into one batch can answer each of them.
+    changes: dict[str, str] = field(default_factory=dict)
+    opened_by: dict[str, str] = field(default_factory=dict)
+    touched_by: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def touch(self, fingerprint: str, reference: str) -> None:
+        self.incidents_touched.add(reference)
+        self.touched_by[fingerprint].add(reference)
 
 
 @dataclass
 class _Batch:
     """Timeline entries gathered per incident so a 500-alert burst is a few entries."""
 
-    entries: dict[tuple[uuid.UUID, str], list[Alert]] = field(
+    entries: dict[tuple[uuid.UUID, str], list[Any]] = field(
         default_factory=lambda: defaultdict(list))
     # Alerts whose resolution may resolve their incident, checked after the alert entries
     # are written so the timeline reads "alerts resolved", then "incident resolved".
-    resolved: list[Alert] = field(default_factory=list)
+    resolved: list[Any] = field(default_factory=list)
 
 
 def _hashed(text: str) -> str:
@@ -100,33 +110,92 @@ def _normalise(alert: IncomingAlert, cfg: PipelineConfig, now: datetime) -> Inco
     return alert
 
 
-def _row_values(a: IncomingAlert, sender: Sender, now: datetime) -> dict[str, Any]:
+@dataclass(slots=True)
+class _Routed:
+    """Where an alert goes and why it is quiet, decided from its labels before storing."""
+
+    route: RouteMatch
+    group_key: str
+    service: str | None
+    suppressed: dict[str, list[str]]
+
+
+@dataclass(slots=True)
+class _State:
+    """An alert as this batch leaves it: what correlation and the timeline read."""
+
+    fingerprint: str
+    status: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    summary: str
+    severity_hint: str | None
+    incident_id: uuid.UUID | None
+    routed: _Routed
+
+    @property
+    def group_key(self) -> str:
+        return self.routed.group_key
+
+    @property
+    def service(self) -> str | None:
+        return self.routed.service
+
+    @property
+    def suppressed(self) -> dict[str, list[str]]:
+        return self.routed.suppressed
+
+
+def _new_row(a: IncomingAlert, routed: _Routed, sender: Sender, now: datetime,
+             count: int) -> dict[str, Any]:
     return {
         "fingerprint": a.fingerprint, "content_hash": a.content_hash, "status": a.status.value,
         "labels": a.labels, "annotations": a.annotations, "summary": a.summary[:4000],
-        "severity_hint": (a.severity_hint or None) and a.severity_hint[:MAX_SEVERITY_HINT],
-        "dedup_key": a.dedup_key and a.dedup_key[:MAX_DEDUP_KEY], "generator_url": a.generator_url,
-        "source_format": a.source_format, "integration_id": sender.integration_id,
-        "starts_at": a.starts_at, "ends_at": a.ends_at, "first_seen_at": now,
-        "last_seen_at": now, "updated_at": now, "receive_count": 1, "suppressed": {},
-        "raw": a.raw,
+        "severity_hint": _hint(a), "dedup_key": a.dedup_key and a.dedup_key[:MAX_DEDUP_KEY],
+        "generator_url": a.generator_url, "source_format": a.source_format,
+        "integration_id": sender.integration_id, "starts_at": a.starts_at,
+        "ends_at": a.ends_at, "first_seen_at": now, "last_seen_at": now, "updated_at": now,
+        "receive_count": count, "route_id": routed.route.route_id,
+        "group_key": routed.group_key, "service": routed.service,
+        "suppressed": routed.suppressed, "incident_id": None, "raw": a.raw,
     }
 
 
-def _lock_rows(session: Session, fingerprints: Sequence[str]) -> dict[str, Alert]:
-    rows: dict[str, Alert] = {}
-    for i in range(0, len(fingerprints), CHUNK):
-        chunk = list(fingerprints[i:i + CHUNK])
-        query = select(Alert).where(Alert.fingerprint.in_(chunk)).with_for_update()
-        rows.update((r.fingerprint, r) for r in session.scalars(query))
-    return rows
+def _hint(a: IncomingAlert) -> str | None:
+    return (a.severity_hint or None) and a.severity_hint[:MAX_SEVERITY_HINT]
 
 
-def _firing_label_sets(session: Session, cfg: PipelineConfig) -> list[dict[str, str]]:
+def _route(a: IncomingAlert, cfg: PipelineConfig, sender: Sender, active: list[Any],
+           firing: list[dict[str, str]], now: datetime) -> _Routed:
+    route = match(cfg.routes, a.labels)[0]
+    service = route.settings.service or sender.service or a.labels.get("service")
+    service = service[:MAX_SERVICE] if service else None
+    suppressed: dict[str, list[str]] = {}
+    if a.status is AlertStatus.FIRING:
+        silenced = [s.id for s in active if s.mutes(a.labels, now)]
+        if silenced:
+            suppressed["silenced_by"] = silenced
+        inhibition = inhibited_by(a.labels, firing, cfg.inhibit_rules) if firing else None
+        if inhibition is not None:
+            suppressed["inhibited_by"] = [f"rule {inhibition.rule_index + 1}"]
+        windows = in_maintenance(a.labels, service, cfg.maintenance, now)
+        if windows:
+            suppressed["maintenance"] = list(windows)
+    return _Routed(route, _group_key(route, a.labels, a.fingerprint), service, suppressed)
+
+
+def _firing_after(session: Session, cfg: PipelineConfig,
+                  latest: dict[str, IncomingAlert]) -> list[dict[str, str]]:
+    """Label sets of the alerts firing once this batch is stored: the inhibition sources."""
     if not cfg.inhibit_rules:
         return []
-    return [labels for labels in session.scalars(
-        select(Alert.labels).where(Alert.status == AlertStatus.FIRING.value))]
+    firing = store.firing_label_sets(session)
+    for fp, a in latest.items():
+        if a.status is AlertStatus.FIRING:
+            firing[fp] = a.labels
+        else:
+            firing.pop(fp, None)
+    return list(firing.values())
 
 
 def ingest(
@@ -136,49 +205,97 @@ def ingest(
     """Store a batch and apply its incident effects; flushes, never commits."""
     out = Outcome(received=len(alerts))
     latest: dict[str, IncomingAlert] = {}
+    counts: dict[str, int] = defaultdict(int)
     for alert in alerts:  # a repeat inside one batch: the last one wins
         normalised = _normalise(alert, cfg, now)
         latest[normalised.fingerprint] = normalised
+        counts[normalised.fingerprint] += 1
     if not latest:
         return out
     fingerprints = sorted(latest)  # a fixed lock order keeps concurrent batches deadlock-free
-    inserted: set[str] = set()
-    for i in range(0, len(fingerprints), CHUNK):
-        chunk = fingerprints[i:i + CHUNK]
-        inserted |= insert_ignore(session, Alert,
-                                  [_row_values(latest[f], sender, now) for f in chunk],
-                                  "fingerprint")
-    rows = _lock_rows(session, fingerprints)
     active = silences.active_silences(session, now)
-    firing = _firing_label_sets(session, cfg)
-    batch = _Batch()
+    firing = _firing_after(session, cfg, latest)
+    routed = {fp: _route(latest[fp], cfg, sender, active, firing, now) for fp in fingerprints}
+    inserted = store.insert_new(session, [
+        _new_row(latest[fp], routed[fp], sender, now, counts[fp]) for fp in fingerprints])
+    known = store.lock_known(session, [fp for fp in fingerprints if fp not in inserted])
+    states: dict[str, _State] = {}
     changes: dict[str, str] = {}
+    touch: list[dict[str, Any]] = []
+    touch_routed: list[dict[str, Any]] = []
+    rewrite: list[dict[str, Any]] = []
     for fp in fingerprints:
-        incoming, row = latest[fp], rows[fp]
-        change = "new" if fp in inserted else _apply(row, incoming, now)
+        a, r = latest[fp], routed[fp]
+        stored = known.get(fp)
+        change = "new" if stored is None else _change(stored, a)
         changes[fp] = change
-        _route_and_suppress(row, incoming, cfg, sender, active, firing, now)
-        if row.suppressed:
+        states[fp] = _State(fp, a.status.value, a.labels, a.annotations, a.summary,
+                            a.severity_hint, stored.incident_id if stored else None, r)
+        if stored is not None:
+            params = {"fp": fp, "n": counts[fp], "now": now, "ends": a.ends_at}
+            if change != "same":
+                params.update(_route_params(r), hash=a.content_hash, st=a.status.value,
+                              lab=a.labels, ann=a.annotations, sum=a.summary[:4000],
+                              sev=_hint(a), gen=a.generator_url, rawv=a.raw,
+                              starts=a.starts_at if change == "refired" else stored.starts_at)
+                rewrite.append(params)
+            elif _rerouted(stored, r):
+                touch_routed.append(params | _route_params(r))
+            else:
+                touch.append(params)
+        if r.suppressed:
             out.suppressed += 1
-        if incoming.dedup_key:
-            out.dedup_keys.append(incoming.dedup_key)
+        if a.dedup_key:
+            out.dedup_keys.append(a.dedup_key)
         counter = _COUNTER[change]
         setattr(out, counter, getattr(out, counter) + 1)
-    held = _lock_in_order(session, [rows[fp] for fp in fingerprints], changes)
-    for fp in fingerprints:
-        _effects(session, rows[fp], latest[fp], changes[fp], cfg, sender, now, out, batch)
+        out.changes[fp] = change
+    store.touch(session, touch)
+    store.touch_routed(session, touch_routed)
+    store.rewrite(session, rewrite)
+    ordered = [states[fp] for fp in fingerprints]
+    held = _lock_in_order(session, ordered, changes)
+    batch = _Batch()
+    attached: list[tuple[str, uuid.UUID]] = []
+    for state in ordered:
+        incident_id = _effects(session, state, changes[state.fingerprint], cfg, sender, now,
+                               out, batch)
+        if incident_id is not None:
+            attached.append((state.fingerprint, incident_id))
+    store.attach(session, attached)
     del held
     _finish(session, batch, cfg, sender, now, out)
     session.flush()
     return out
 
 
-def _quiet(row: Alert, change: str) -> bool:
+def _change(stored: store.StoredAlert, a: IncomingAlert) -> str:
+    """What kind of repeat this is, compared with the stored state."""
+    if stored.content_hash == a.content_hash and stored.status == a.status.value:
+        return "same"
+    if stored.status == "firing" and a.status is AlertStatus.RESOLVED:
+        return "resolved"
+    if stored.status == "resolved" and a.status is AlertStatus.FIRING:
+        return "refired"
+    return "updated"
+
+
+def _route_params(r: _Routed) -> dict[str, Any]:
+    return {"route": r.route.route_id, "group": r.group_key, "svc": r.service,
+            "supp": r.suppressed}
+
+
+def _rerouted(stored: store.StoredAlert, r: _Routed) -> bool:
+    return (stored.route_id != r.route.route_id or stored.group_key != r.group_key
+            or stored.service != r.service or (stored.suppressed or {}) != r.suppressed)
+
+
+def _quiet(row: Any, change: str) -> bool:
     """An unchanged repeat of an alert already attached to an incident: nothing to do."""
     return change == "same" and row.incident_id is not None
 
 
-def _lock_in_order(session: Session, rows: list[Alert], changes: dict[str, str]) -> list[Any]:
+def _lock_in_order(session: Session, rows: list[_State], changes: dict[str, str]) -> list[Any]:
     """Take every lock the batch will need up front, in one global order: alerts (already
     locked, by fingerprint) → correlation groups (by key) → incidents (by id) → the
     incident counter (taken last, when declaring). Concurrent batches that touch the same
@@ -211,82 +328,39 @@ def _lock_in_order(session: Session, rows: list[Alert], changes: dict[str, str])
     return held
 
 
-def _apply(row: Alert, a: IncomingAlert, now: datetime) -> str:
-    """Update a stored alert from a repeat; say what kind of change it was."""
-    previous_status = row.status
-    same = row.content_hash == a.content_hash and previous_status == a.status.value
-    row.receive_count += 1
-    row.last_seen_at = now
-    row.ends_at = a.ends_at
-    if same:
-        return "same"
-    row.content_hash, row.status = a.content_hash, a.status.value
-    row.labels, row.annotations, row.summary = a.labels, a.annotations, a.summary[:4000]
-    row.severity_hint = (a.severity_hint or None) and a.severity_hint[:MAX_SEVERITY_HINT]
-    row.generator_url, row.raw = a.generator_url, a.raw
-    row.updated_at = now
-    if previous_status == "firing" and a.status is AlertStatus.RESOLVED:
-        return "resolved"
-    if previous_status == "resolved" and a.status is AlertStatus.FIRING:
-        row.starts_at = a.starts_at
-        return "refired"
-    return "updated"
-
-
-def _route_and_suppress(
-    row: Alert, a: IncomingAlert, cfg: PipelineConfig, sender: Sender,
-    active: list[Any], firing: list[dict[str, str]], now: datetime,
-) -> RouteMatch:
-    route = match(cfg.routes, a.labels)[0]
-    row.route_id = route.route_id
-    row.group_key = _group_key(route, a.labels, a.fingerprint)
-    service = route.settings.service or sender.service or a.labels.get("service")
-    row.service = service[:MAX_SERVICE] if service else None
-    suppressed: dict[str, list[str]] = {}
-    if a.status is AlertStatus.FIRING:
-        silenced = [s.id for s in active if s.mutes(a.labels, now)]
-        if silenced:
-            suppressed["silenced_by"] = silenced
-        inhibition = inhibited_by(a.labels, firing, cfg.inhibit_rules) if firing else None
-        if inhibition is not None:
-            suppressed["inhibited_by"] = [f"rule {inhibition.rule_index + 1}"]
-        windows = in_maintenance(a.labels, row.service, cfg.maintenance, now)
-        if windows:
-            suppressed["maintenance"] = list(windows)
-    row.suppressed = suppressed
-    return route
-
-
 def _effects(
-    session: Session, row: Alert, a: IncomingAlert, change: str, cfg: PipelineConfig,
-    sender: Sender, now: datetime, out: Outcome, batch: _Batch,
-) -> None:
+    session: Session, row: _State, change: str, cfg: PipelineConfig, sender: Sender,
+    now: datetime, out: Outcome, batch: _Batch,
+) -> uuid.UUID | None:
+    """Apply one alert's incident effects; returns the incident it newly attaches to."""
     if row.status == "resolved":
         if change == "resolved" and row.incident_id is not None:
             batch.entries[(row.incident_id, "alert.resolved")].append(row)
             batch.resolved.append(row)
-        return
+        return None
     if row.suppressed or _quiet(row, change):
-        return
+        return None
+    route = row.routed.route
     incident = session.get(Incident, row.incident_id) if row.incident_id else None
     if incident is not None and Status(incident.status).is_open:
         if change in ("updated", "refired"):
             batch.entries[(incident.id, f"alert.{change}")].append(row)
-            _raise_severity(session, incident, row, cfg, sender, now)
-            out.incidents_touched.add(incident.reference)
-        return
+            _raise_severity(session, incident, row, route, cfg, sender, now)
+            out.touch(row.fingerprint, incident.reference)
+        return None
     # Not attached to an open incident: a new alert, a refire, or one that was suppressed
     # when it arrived and no longer is. Repeats of an alert whose incident a human already
     # resolved stay quiet, so resolving is not undone by the next resend.
     if incident is not None and change == "same":
-        return
-    incident = _correlate(session, row, cfg, sender, now, out)
+        return None
+    incident = _correlate(session, row, route, cfg, sender, now, out)
     row.incident_id = incident.id
     batch.entries[(incident.id, "alert.attached")].append(row)
     # An alert joining an incident its group already feeds may be more severe than the
     # one that opened it (a no-op for the alert that just opened it).
-    _raise_severity(session, incident, row, cfg, sender, now)
-    out.incidents_touched.add(incident.reference)
+    _raise_severity(session, incident, row, route, cfg, sender, now)
+    out.touch(row.fingerprint, incident.reference)
+    return incident.id
 
 
 def _group_key(route: RouteMatch, labels: dict[str, str], fingerprint: str) -> str:
@@ -304,7 +378,7 @@ def _group_key(route: RouteMatch, labels: dict[str, str], fingerprint: str) -> s
     return key
 
 
-def _severity_of(row: Alert, route: RouteMatch, cfg: PipelineConfig) -> str:
+def _severity_of(row: _State, route: RouteMatch, cfg: PipelineConfig) -> str:
     level = route.severity_for(row.labels, cfg.severity_map)
     if level is None and row.severity_hint:
         level = cfg.severity_map.lookup(row.severity_hint)
@@ -317,12 +391,11 @@ def _more_severe(cfg: PipelineConfig, a: str, b: str) -> bool:
 
 
 def _correlate(
-    session: Session, row: Alert, cfg: PipelineConfig, sender: Sender, now: datetime,
-    out: Outcome,
+    session: Session, row: _State, route: RouteMatch, cfg: PipelineConfig, sender: Sender,
+    now: datetime, out: Outcome,
 ) -> Incident:
     """The incident this alert's group feeds, opening or reopening one per the route."""
-    route = match(cfg.routes, row.labels)[0]
-    key = row.group_key or _group_key(route, row.labels, row.fingerprint)
+    key = row.group_key
     group = session.get(AlertGroup, key)  # locked by _lock_in_order
     if group is None:  # not pre-locked (a caller outside ingest): lock it now
         insert_ignore(session, AlertGroup, [{"group_key": key, "route_id": route.route_id,
@@ -345,11 +418,12 @@ def _correlate(
                           note=f"alert {row.labels.get('alertname', row.fingerprint)} fired again",
                           source=Source.MONITORING)
             group.last_alert_at = now
-            out.incidents_touched.add(incident.reference)
+            out.touch(row.fingerprint, incident.reference)
             return incident
     incident = _open_incident(session, row, route, cfg, sender, now)
     group.incident_id, group.last_alert_at = incident.id, now
     out.incidents_opened.append(incident.reference)
+    out.opened_by[row.fingerprint] = incident.reference
     return incident
 
 
@@ -358,7 +432,7 @@ def _has_firing(session: Session, incident_id: uuid.UUID) -> bool:
         Alert.incident_id == incident_id, Alert.status == "firing").limit(1)) is not None
 
 
-def _open_incident(session: Session, row: Alert, route: RouteMatch, cfg: PipelineConfig,
+def _open_incident(session: Session, row: _State, route: RouteMatch, cfg: PipelineConfig,
                    sender: Sender, now: datetime) -> Incident:
     severity = _severity_of(row, route, cfg)
     decided = triage(row.labels, cfg.type_rules, route.settings.incident_type)
@@ -394,9 +468,8 @@ def _open_incident(session: Session, row: Alert, route: RouteMatch, cfg: Pipelin
     return incident
 
 
-def _raise_severity(session: Session, incident: Incident, row: Alert, cfg: PipelineConfig,
-                    sender: Sender, now: datetime) -> None:
-    route = match(cfg.routes, row.labels)[0]
+def _raise_severity(session: Session, incident: Incident, row: _State, route: RouteMatch,
+                    cfg: PipelineConfig, sender: Sender, now: datetime) -> None:
     severity = _severity_of(row, route, cfg)
     if _more_severe(cfg, severity, incident.severity):
         old, incident.severity = incident.severity, severity
@@ -408,18 +481,23 @@ def _raise_severity(session: Session, incident: Incident, row: Alert, cfg: Pipel
         )
 
 
-def _maybe_auto_resolve(session: Session, row: Alert, cfg: PipelineConfig, sender: Sender,
-                        now: datetime, out: Outcome) -> None:
-    incident = session.get(Incident, row.incident_id, with_for_update=True)
+def _maybe_auto_resolve(session: Session, incident_id: uuid.UUID, rows: list[Any],
+                        cfg: PipelineConfig, sender: Sender, now: datetime,
+                        out: Outcome) -> None:
+    """Resolve the incident once none of its alerts fires, if a route of the alerts that
+    just resolved allows it."""
+    if not any(match(cfg.routes, row.labels)[0].settings.auto_resolve for row in rows):
+        return
+    incident = session.get(Incident, incident_id, with_for_update=True)
     if incident is None or not Status(incident.status).is_open:
         return
-    route = match(cfg.routes, row.labels)[0]
-    if not route.settings.auto_resolve or _has_firing(session, incident.id):
+    if _has_firing(session, incident.id):
         return
     session.flush()
     incidents.act(session, incident, Action.RESOLVE, actor=sender.name, now=now,
                   note="all alerts resolved", source=Source.MONITORING)
-    out.incidents_touched.add(incident.reference)
+    for row in rows:
+        out.touch(row.fingerprint, incident.reference)
 
 
 _ENTRY_TEXT = {
@@ -435,8 +513,11 @@ def _finish(session: Session, batch: _Batch, cfg: PipelineConfig, sender: Sender
     """Write the gathered alert entries, then resolve incidents left with no firing alert."""
     _write_entries(session, batch, sender, now)
     session.flush()
+    by_incident: dict[uuid.UUID, list[Any]] = defaultdict(list)
     for row in batch.resolved:
-        _maybe_auto_resolve(session, row, cfg, sender, now, out)
+        by_incident[row.incident_id].append(row)
+    for incident_id, rows in by_incident.items():
+        _maybe_auto_resolve(session, incident_id, rows, cfg, sender, now, out)
 
 
 def _write_entries(session: Session, batch: _Batch, sender: Sender, now: datetime) -> None:

@@ -1,0 +1,124 @@
+"""Bulk reads and writes of alert rows for the ingest pipeline.
+
+Statements, not ORM objects: a batch of a thousand alerts is a handful of executemany
+calls (one INSERT for the new ones, one locked SELECT for the known ones, one UPDATE per
+kind of change), so the cost per alert is the row's bytes, not an object's bookkeeping.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from warroom.alerts.models import Alert
+
+CHUNK = 500
+TABLE = Alert.__table__
+_C = TABLE.c
+
+
+@dataclass(slots=True)
+class StoredAlert:
+    """What the pipeline needs of a stored alert: its state before this batch."""
+
+    fingerprint: str
+    content_hash: str
+    status: str
+    starts_at: datetime
+    route_id: str | None
+    group_key: str | None
+    service: str | None
+    suppressed: dict[str, Any]
+    incident_id: uuid.UUID | None
+
+
+_STORED_COLUMNS = (_C.fingerprint, _C.content_hash, _C.status, _C.starts_at, _C.route_id,
+                   _C.group_key, _C.service, _C.suppressed, _C.incident_id)
+
+
+def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert the rows whose fingerprint is not stored yet; return those fingerprints.
+
+    A concurrent writer inserting the same fingerprint makes this one wait and then skip
+    it (ON CONFLICT DO NOTHING), so the caller treats it as known and locks it.
+    """
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(TABLE).on_conflict_do_nothing(index_elements=["fingerprint"]) \
+        .returning(_C.fingerprint)
+    inserted: set[str] = set()
+    for i in range(0, len(rows), CHUNK):
+        inserted.update(session.execute(stmt, list(rows[i:i + CHUNK])).scalars())
+    return inserted
+
+
+def lock_known(session: Session, fingerprints: Sequence[str]) -> dict[str, StoredAlert]:
+    """The stored state of these alerts, row-locked until commit (PostgreSQL; SQLite's
+    write transaction already excludes other writers). Locks are taken in the caller's
+    (sorted) order, so concurrent batches queue instead of deadlocking."""
+    found: dict[str, StoredAlert] = {}
+    for i in range(0, len(fingerprints), CHUNK):
+        query = (select(*_STORED_COLUMNS).where(_C.fingerprint.in_(fingerprints[i:i + CHUNK]))
+                 .order_by(_C.fingerprint).with_for_update())
+        for row in session.execute(query):
+            found[row.fingerprint] = StoredAlert(*row)
+    return found
+
+
+_TOUCH = (update(TABLE).where(_C.fingerprint == bindparam("fp"))
+          .values(receive_count=_C.receive_count + bindparam("n"),
+                  last_seen_at=bindparam("now"), ends_at=bindparam("ends")))
+_TOUCH_ROUTED = _TOUCH.values(route_id=bindparam("route"), group_key=bindparam("group"),
+                              service=bindparam("svc"), suppressed=bindparam("supp"))
+_REWRITE = _TOUCH_ROUTED.values(
+    content_hash=bindparam("hash"), status=bindparam("st"), labels=bindparam("lab"),
+    annotations=bindparam("ann"), summary=bindparam("sum"), severity_hint=bindparam("sev"),
+    generator_url=bindparam("gen"), raw=bindparam("rawv"), updated_at=bindparam("now"),
+    starts_at=bindparam("starts"))
+_ATTACH = (update(TABLE).where(_C.fingerprint == bindparam("fp"))
+           .values(incident_id=bindparam("inc")))
+
+
+def _run(session: Session, stmt: Any, params: list[dict[str, Any]]) -> None:
+    for i in range(0, len(params), CHUNK):
+        session.execute(stmt, params[i:i + CHUNK])
+
+
+def touch(session: Session, params: list[dict[str, Any]]) -> None:
+    """Unchanged repeats: count and last-seen (keys fp, n, now, ends)."""
+    if params:
+        _run(session, _TOUCH, params)
+
+
+def touch_routed(session: Session, params: list[dict[str, Any]]) -> None:
+    """Unchanged repeats whose route or suppression changed (adds route, group, svc, supp)."""
+    if params:
+        _run(session, _TOUCH_ROUTED, params)
+
+
+def rewrite(session: Session, params: list[dict[str, Any]]) -> None:
+    """Repeats whose content or status changed: every field the sender controls."""
+    if params:
+        _run(session, _REWRITE, params)
+
+
+def attach(session: Session, pairs: Iterable[tuple[str, uuid.UUID]]) -> None:
+    """Point alerts (by fingerprint) at the incident they now feed."""
+    params = [{"fp": fp, "inc": incident_id} for fp, incident_id in pairs]
+    if params:
+        _run(session, _ATTACH, params)
+
+
+def firing_label_sets(session: Session) -> dict[str, dict[str, str]]:
+    """fingerprint → labels of every firing alert: the sources inhibition rules look at."""
+    query = select(_C.fingerprint, _C.labels).where(_C.status == "firing")
+    return {fingerprint: labels for fingerprint, labels in session.execute(query)}
