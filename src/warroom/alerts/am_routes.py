@@ -21,7 +21,7 @@ from warroom.alerts.fingerprint import alertmanager_fingerprint
 from warroom.alerts.formats.alertmanager import alertmanager_error_text
 from warroom.alerts.formats.base import FormatError
 from warroom.alerts.models import Alert
-from warroom.alerts.receive import BodyError, decode, receive
+from warroom.alerts.receive import BodyError, accept, decode
 from warroom.api.state import AppState, app_state
 from warroom.auth import service as auth
 from warroom.auth.roles import Role
@@ -76,21 +76,21 @@ async def _guard(state: AppState, request: Request, needed: Role) -> str | Respo
                  "type": "array", "items": {"type": "object"}}}}, "required": True}},
              responses={200: {"description": "stored"}, 400: {"description": "invalid"}})
 async def post_alerts(request: Request) -> Response:
+    """Answered once the alerts are committed (merged with concurrent requests, see
+    `alerts.writer`)."""
     state = app_state(request)
     body = await request.body()
     key = integrations.key_from_headers(request.headers)
     try:
-        payload = decode(body)
-        received = await run_in_threadpool(
-            receive, state, key=key, slug="alertmanager", payload=payload,
-            expected_format="alertmanager")
+        accepted = await accept(state, key=key, body=body, slug="alertmanager",
+                                expected_format="alertmanager")
     except Unauthenticated as exc:
         return _am_error(401, exc.message)
     except (BodyError, FormatError) as exc:
         return _am_error(400, str(exc))
     except InvalidInput as exc:
         return _am_error(400, exc.message)
-    text = alertmanager_error_text(received.parsed.errors)
+    text = alertmanager_error_text(accepted.errors)
     if text:  # best-effort: the valid alerts are stored, the answer says what was not
         return _am_error(400, text)
     return Response(status_code=200)

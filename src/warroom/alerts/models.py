@@ -62,3 +62,4 @@ class AlertGroup(Base):
         ForeignKey("incidents.id", ondelete="SET NULL"), nullable=True
     )
     last_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+

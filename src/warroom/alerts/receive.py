@@ -1,32 +1,34 @@
 """The shared path of every ingest endpoint: decode, authenticate, parse, store, commit.
 
 Kept apart from the routes so each endpoint only adds its protocol's request and answer
-shapes. Decoding and parsing happen before the transaction; the transaction covers the
-integration check and every write, so a 2xx means the alerts are durably committed.
+shapes. Decoding, authentication and parsing happen before any transaction; the alert
+writer (`alerts.writer`) then commits the request, merged with whatever other requests
+are waiting, and only then does the endpoint answer: a 2xx means durably committed.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from warroom.alerts import service as pipeline
 from warroom.alerts.formats import FormatError, ParseResult, require_format
+from warroom.alerts.formats.base import ItemError
+from warroom.alerts.writer import Submission
 from warroom.api.state import AppState
 from warroom.clock import utcnow
-from warroom.errors import InvalidInput
+from warroom.errors import InvalidInput, Unauthenticated
 from warroom.incidents.lifecycle import OPEN_STATES
 from warroom.incidents.models import Incident, IncidentService
-from warroom.integrations import service as integrations
 from warroom.integrations.models import Integration
+from warroom.integrations.service import UNKNOWN_KEY
 from warroom.timeline import service as timeline
 from warroom.timeline.kinds import EntryType, Source
 
@@ -92,9 +94,7 @@ def receive(
     retried (the whole transaction rolled back first, so nothing is half-applied).
     """
     now = utcnow()
-    with state.db.reading() as session:
-        integration = integrations.authenticate(session, key, expected_format=expected_format)
-        session.expunge(integration)
+    integration = _integration(state, state.integration_keys.lookup(key), expected_format)
     opts: dict[str, Any] = {"dedup_scope": str(integration.id), **(options or {})}
     opts.update(integration.options or {})
     try:
@@ -102,46 +102,91 @@ def receive(
     except FormatError as exc:
         state.metrics.alerts_rejected.labels(integration.format).inc()
         raise BodyError(str(exc), list(exc.messages)) from None
-    # Timeline actors are at most 200 characters, integration names too.
-    sender = pipeline.Sender(name=f"integration:{integration.name}"[:200],
-                             integration_id=integration.id, service=integration.service)
+    sender = _sender(integration)
     alerts = parsed.alerts[: state.config.alerts.max_alerts_per_request]
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
-        try:
-            with state.db.transaction() as session:
-                outcome = pipeline.ingest(session, alerts, cfg=state.pipeline, sender=sender,
-                                          now=now)
-                if parsed.actions:
-                    acted = pipeline.apply_actions(session, parsed.actions, cfg=state.pipeline,
-                                                   sender=sender, now=now)
-                    outcome.incidents_touched |= acted.incidents_touched
-                    outcome.resolved += acted.resolved
-                    outcome.dedup_keys += acted.dedup_keys
-                recorded = _record_changes(session, parsed, integration, now)
-            break
-        except DBAPIError as exc:
-            if attempt == WRITE_ATTEMPTS or not transient(exc):
-                raise
-            time.sleep(random.uniform(0.01, 0.05) * attempt)
-    state.metrics.record_ingest(integration.format, outcome, len(parsed.errors))
-    if outcome.incidents_opened or outcome.incidents_touched:
-        log.info("alerts from %s: %d new, %d repeated; incidents opened %s", integration.name,
-                 outcome.new, outcome.deduplicated, ", ".join(outcome.incidents_opened) or "none",
-                 extra={"integration": integration.name, "count": outcome.received,
-                        "incident": ", ".join(sorted(outcome.incidents_touched))})
+    recorded = 0
+    work = None
+    if parsed.actions or parsed.change_events:
+        def work(session: Session) -> pipeline.Outcome:
+            nonlocal recorded
+            outcome = pipeline.ingest(session, alerts, cfg=state.pipeline, sender=sender,
+                                      now=now)
+            if parsed.actions:
+                acted = pipeline.apply_actions(session, parsed.actions, cfg=state.pipeline,
+                                               sender=sender, now=now)
+                outcome.incidents_touched |= acted.incidents_touched
+                outcome.resolved += acted.resolved
+                outcome.dedup_keys += acted.dedup_keys
+            recorded = _record_changes(session, parsed, integration, now)
+            return outcome
+    outcome = state.writer.write(Submission(sender, alerts, now, work))
+    _record(state, integration, outcome, len(parsed.errors))
     errors = [f"alert {e.index}: {e.message}" for e in parsed.errors]
     if len(parsed.alerts) > len(alerts):
         errors.append(f"only the first {len(alerts)} alerts of {len(parsed.alerts)} were taken")
     return Received(integration.name, parsed, outcome, recorded, errors)
 
 
-WRITE_ATTEMPTS = 4
+def _integration(state: AppState, found: Integration | None,
+                 expected_format: str) -> Integration:
+    if found is None:
+        raise Unauthenticated(UNKNOWN_KEY)
+    if found.format != expected_format:
+        raise InvalidInput(f"integration {found.name!r} has format {found.format!r}, "
+                           f"not {expected_format!r}")
+    return found
 
 
-def transient(exc: DBAPIError) -> bool:
-    """A deadlock, a serialization failure, or SQLite's lock wait running out."""
-    code = getattr(exc.orig, "sqlstate", None)
-    return code in ("40P01", "40001") or "database is locked" in str(exc.orig)
+def _sender(integration: Integration) -> pipeline.Sender:
+    # Timeline actors are at most 200 characters, integration names too.
+    return pipeline.Sender(name=f"integration:{integration.name}"[:200],
+                           integration_id=integration.id, service=integration.service)
+
+
+def _record(state: AppState, integration: Integration, outcome: pipeline.Outcome,
+            rejected: int) -> None:
+    state.metrics.record_ingest(integration.format, outcome, rejected)
+    if outcome.incidents_opened:
+        log.info("alerts from %s: %d new, %d repeated; incidents opened %s", integration.name,
+                 outcome.new, outcome.deduplicated, ", ".join(outcome.incidents_opened),
+                 extra={"integration": integration.name, "count": outcome.received,
+                        "incident": ", ".join(sorted(outcome.incidents_touched))})
+
+
+INLINE_PARSE_BYTES = 64 * 1024  # bigger bodies are parsed off the event loop
+
+
+@dataclass
+class Accepted:
+    integration: str
+    outcome: pipeline.Outcome
+    errors: list[ItemError]
+
+
+async def accept(state: AppState, *, key: str | None, body: bytes, slug: str,
+                 expected_format: str) -> Accepted:
+    """`receive` for the hot path (Prometheus): small bodies are parsed on the event
+    loop, and the key usually comes from the cache, so a request costs no thread hop."""
+    now = utcnow()
+    found = state.integration_keys.cached(key)
+    if found is None:
+        found = await run_in_threadpool(state.integration_keys.lookup, key)
+    integration = _integration(state, found, expected_format)
+    options: dict[str, Any] = {"dedup_scope": str(integration.id), **(integration.options or {})}
+    fmt = require_format(slug)
+    try:
+        if len(body) <= INLINE_PARSE_BYTES:
+            parsed = fmt.parse(decode(body), now=now, options=options)
+        else:
+            parsed = await run_in_threadpool(
+                lambda: fmt.parse(decode(body), now=now, options=options))
+    except FormatError as exc:
+        state.metrics.alerts_rejected.labels(integration.format).inc()
+        raise BodyError(str(exc), list(exc.messages)) from None
+    alerts = parsed.alerts[: state.config.alerts.max_alerts_per_request]
+    outcome = await state.writer.write_async(Submission(_sender(integration), alerts, now))
+    _record(state, integration, outcome, len(parsed.errors))
+    return Accepted(integration.name, outcome, parsed.errors)
 
 
 def _record_changes(session: Any, parsed: ParseResult, integration: Integration,

@@ -77,6 +77,7 @@ class Outcome:
     changes: dict[str, str] = field(default_factory=dict)
     opened_by: dict[str, str] = field(default_factory=dict)
     touched_by: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    suppressed_fps: set[str] = field(default_factory=set)
 
     def touch(self, fingerprint: str, reference: str) -> None:
         self.incidents_touched.add(reference)
@@ -96,6 +97,32 @@ class _Batch:
 
 def _hashed(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def share_of(merged: Outcome, alerts: Sequence[IncomingAlert], cfg: PipelineConfig,
+             now: datetime) -> Outcome:
+    """One request's part of the outcome of a batch merged from several requests."""
+    out = Outcome(received=len(alerts))
+    seen: set[str] = set()
+    for alert in alerts:
+        fp = _normalise(alert, cfg, now).fingerprint
+        if fp in seen:
+            continue
+        seen.add(fp)
+        if alert.dedup_key:
+            out.dedup_keys.append(alert.dedup_key)
+        change = merged.changes.get(fp)
+        if change is not None:
+            counter = _COUNTER[change]
+            setattr(out, counter, getattr(out, counter) + 1)
+            out.changes[fp] = change
+        if fp in merged.suppressed_fps:
+            out.suppressed += 1
+        opened = merged.opened_by.get(fp)
+        if opened is not None and opened not in out.incidents_opened:
+            out.incidents_opened.append(opened)
+        out.incidents_touched |= merged.touched_by.get(fp, set())
+    return out
 
 
 def _normalise(alert: IncomingAlert, cfg: PipelineConfig, now: datetime) -> IncomingAlert:
@@ -245,6 +272,7 @@ def ingest(
                 touch.append(params)
         if r.suppressed:
             out.suppressed += 1
+            out.suppressed_fps.add(fp)
         if a.dedup_key:
             out.dedup_keys.append(a.dedup_key)
         counter = _COUNTER[change]
@@ -254,16 +282,16 @@ def ingest(
     store.touch_routed(session, touch_routed)
     store.rewrite(session, rewrite)
     ordered = [states[fp] for fp in fingerprints]
-    held = _lock_in_order(session, ordered, changes)
+    locked = _lock_in_order(session, ordered, changes)
     batch = _Batch()
     attached: list[tuple[str, uuid.UUID]] = []
     for state in ordered:
-        incident_id = _effects(session, state, changes[state.fingerprint], cfg, sender, now,
-                               out, batch)
+        incident_id = _effects(session, locked, state, changes[state.fingerprint], cfg, sender,
+                               now, out, batch)
         if incident_id is not None:
             attached.append((state.fingerprint, incident_id))
     store.attach(session, attached)
-    del held
+    del locked
     _finish(session, batch, cfg, sender, now, out)
     session.flush()
     return out
@@ -295,14 +323,31 @@ def _quiet(row: Any, change: str) -> bool:
     return change == "same" and row.incident_id is not None
 
 
-def _lock_in_order(session: Session, rows: list[_State], changes: dict[str, str]) -> list[Any]:
+@dataclass
+class _Locked:
+    """The groups and incidents a batch locked, by key: looked up once per alert."""
+
+    groups: dict[str, AlertGroup] = field(default_factory=dict)
+    incidents: dict[uuid.UUID, Incident] = field(default_factory=dict)
+
+    def incident(self, session: Session, incident_id: uuid.UUID | None) -> Incident | None:
+        if incident_id is None:
+            return None
+        found = self.incidents.get(incident_id)
+        if found is None:
+            found = session.get(Incident, incident_id)
+            if found is not None:
+                self.incidents[incident_id] = found
+        return found
+
+
+def _lock_in_order(session: Session, rows: list[_State], changes: dict[str, str]) -> _Locked:
     """Take every lock the batch will need up front, in one global order: alerts (already
     locked, by fingerprint) → correlation groups (by key) → incidents (by id) → the
     incident counter (taken last, when declaring). Concurrent batches that touch the same
     groups then queue instead of deadlocking, and each lock is one statement, not one
-    statement per alert. Returns the locked objects: the caller holds them so the session's
-    (weak-referencing) identity map serves later lookups without new queries."""
-    held: list[Any] = []
+    statement per alert. Returns the locked objects by key."""
+    locked = _Locked()
     keys = sorted({r.group_key for r in rows if r.group_key and r.status == "firing"
                    and not r.suppressed and not _quiet(r, changes[r.fingerprint])})
     incident_ids = {r.incident_id for r in rows
@@ -316,20 +361,20 @@ def _lock_in_order(session: Session, rows: list[_State], changes: dict[str, str]
                 select(AlertGroup).where(AlertGroup.group_key.in_(keys[i:i + CHUNK]))
                 .order_by(AlertGroup.group_key).with_for_update()
                 .execution_options(populate_existing=True)))
-            held.extend(groups)
+            locked.groups.update((g.group_key, g) for g in groups)
             incident_ids |= {g.incident_id for g in groups if g.incident_id is not None}
     ordered = sorted(incident_ids, key=str)
     for i in range(0, len(ordered), CHUNK):
-        held.extend(session.scalars(select(Incident).where(Incident.id.in_(ordered[i:i + CHUNK]))
-                                    .order_by(Incident.id).with_for_update()
-                                    .options(lazyload(Incident.services),
-                                             lazyload(Incident.roles))
-                                    .execution_options(populate_existing=True)))
-    return held
+        locked.incidents.update((i.id, i) for i in session.scalars(
+            select(Incident).where(Incident.id.in_(ordered[i:i + CHUNK]))
+            .order_by(Incident.id).with_for_update()
+            .options(lazyload(Incident.services), lazyload(Incident.roles))
+            .execution_options(populate_existing=True)))
+    return locked
 
 
 def _effects(
-    session: Session, row: _State, change: str, cfg: PipelineConfig, sender: Sender,
+    session: Session, locked: _Locked, row: _State, change: str, cfg: PipelineConfig, sender: Sender,
     now: datetime, out: Outcome, batch: _Batch,
 ) -> uuid.UUID | None:
     """Apply one alert's incident effects; returns the incident it newly attaches to."""
@@ -341,7 +386,7 @@ def _effects(
     if row.suppressed or _quiet(row, change):
         return None
     route = row.routed.route
-    incident = session.get(Incident, row.incident_id) if row.incident_id else None
+    incident = locked.incident(session, row.incident_id)
     if incident is not None and Status(incident.status).is_open:
         if change in ("updated", "refired"):
             batch.entries[(incident.id, f"alert.{change}")].append(row)
@@ -353,7 +398,7 @@ def _effects(
     # resolved stay quiet, so resolving is not undone by the next resend.
     if incident is not None and change == "same":
         return None
-    incident = _correlate(session, row, route, cfg, sender, now, out)
+    incident = _correlate(session, locked, row, route, cfg, sender, now, out)
     row.incident_id = incident.id
     batch.entries[(incident.id, "alert.attached")].append(row)
     # An alert joining an incident its group already feeds may be more severe than the
@@ -391,20 +436,22 @@ def _more_severe(cfg: PipelineConfig, a: str, b: str) -> bool:
 
 
 def _correlate(
-    session: Session, row: _State, route: RouteMatch, cfg: PipelineConfig, sender: Sender,
+    session: Session, locked: _Locked, row: _State, route: RouteMatch, cfg: PipelineConfig, sender: Sender,
     now: datetime, out: Outcome,
 ) -> Incident:
     """The incident this alert's group feeds, opening or reopening one per the route."""
     key = row.group_key
-    group = session.get(AlertGroup, key)  # locked by _lock_in_order
+    group = locked.groups.get(key)
     if group is None:  # not pre-locked (a caller outside ingest): lock it now
         insert_ignore(session, AlertGroup, [{"group_key": key, "route_id": route.route_id,
                                              "incident_id": None, "last_alert_at": None}],
                       "group_key")
         group = session.get(AlertGroup, key, with_for_update=True, populate_existing=True)
+        assert group is not None
+        locked.groups[key] = group
     assert group is not None
     settings = route.settings
-    incident = session.get(Incident, group.incident_id) if group.incident_id else None
+    incident = locked.incident(session, group.incident_id)
     if incident is not None:
         status = Status(incident.status)
         recent = group.last_alert_at is not None and (
@@ -421,6 +468,7 @@ def _correlate(
             out.touch(row.fingerprint, incident.reference)
             return incident
     incident = _open_incident(session, row, route, cfg, sender, now)
+    locked.incidents[incident.id] = incident
     group.incident_id, group.last_alert_at = incident.id, now
     out.incidents_opened.append(incident.reference)
     out.opened_by[row.fingerprint] = incident.reference

@@ -10,12 +10,16 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 import warroom
+from warroom.alerts.am_routes import post_alerts
 from warroom.alerts.am_routes import router as am_router
 from warroom.alerts.context import PipelineConfig
 from warroom.alerts.ingest_routes import router as ingest_router
 from warroom.alerts.routes import router as alerts_router
+from warroom.alerts.writer import AlertWriter
 from warroom.api import errors
 from warroom.api.limits import BodySizeLimit
 from warroom.api.state import AppState
@@ -28,6 +32,7 @@ from warroom.escalation.routes import router as escalation_router
 from warroom.escalation.setup import attach
 from warroom.incidents.routes import router as incidents_router
 from warroom.incidents.service import SeverityPolicy
+from warroom.integrations.keys import KeyCache
 from warroom.integrations.routes import router as integrations_router
 from warroom.links.chatops import router as chatops_router
 from warroom.links.routes import router as links_router
@@ -39,6 +44,16 @@ from warroom.users.routes import router as users_router
 from warroom.web.routes import router as web_router
 
 WEB_STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
+
+
+class PlainRoute(Route):
+    """A Starlette route that, like FastAPI's, names itself in the scope (for /metrics)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        if match is not Match.NONE:
+            child["route"] = self
+        return match, child
 
 
 def create_app(
@@ -62,6 +77,7 @@ def create_app(
         finally:
             if engine:
                 engine.stop()
+            _app.state.warroom.writer.close()
 
     app = FastAPI(
         title="warroom",
@@ -72,10 +88,20 @@ def create_app(
     policy = SeverityPolicy.from_config(config)
     escalation = attach(db, config)
     metrics = metrics or Metrics(db)
+    pipeline = PipelineConfig.from_config(config, policy)
     app.state.warroom = AppState(settings=settings, config=config, db=db, policy=policy,
-                                 pipeline=PipelineConfig.from_config(config, policy),
-                                 metrics=metrics, escalation=escalation)
+                                 pipeline=pipeline, metrics=metrics, escalation=escalation,
+                                 writer=AlertWriter(db, lambda: pipeline),
+                                 integration_keys=KeyCache(db))
     errors.install(app)
+    # The monitoring-facing routes first: routes are tried in order, and these take the
+    # bulk of the traffic.
+    app.include_router(am_router)
+    # Prometheus' hot path as a plain route ahead of the documented one (same handler),
+    # skipping dependency resolution for the bulk of the traffic.
+    app.router.routes.insert(0, PlainRoute("/api/v2/alerts", post_alerts, methods=["POST"],
+                                           include_in_schema=False))
+    app.include_router(ingest_router)
     app.include_router(incidents_router)
     app.include_router(auth_router)
     app.include_router(users_router)
@@ -86,10 +112,8 @@ def create_app(
     app.include_router(oncall_router)
     app.include_router(links_router)
     app.include_router(chatops_router)
-    app.include_router(am_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(WEB_STATIC)), name="static")
-    app.include_router(ingest_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from warroom.alerts.context import PipelineConfig
+from warroom.alerts.writer import AlertWriter
 from warroom.auth import service as auth
 from warroom.auth.roles import Role
 from warroom.auth.service import Principal
@@ -19,6 +20,7 @@ from warroom.db import Database
 from warroom.errors import PermissionDenied, Unauthenticated
 from warroom.escalation.service import EscalationSetup
 from warroom.incidents.service import SeverityPolicy
+from warroom.integrations.keys import KeyCache
 from warroom.observability.metrics import Metrics
 from warroom.settings import Settings
 from warroom.users import service as users
@@ -33,6 +35,8 @@ class AppState:
     pipeline: PipelineConfig
     metrics: Metrics
     escalation: EscalationSetup
+    writer: AlertWriter
+    integration_keys: KeyCache
 
 
 def app_state(request: Request) -> AppState:

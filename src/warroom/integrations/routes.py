@@ -66,8 +66,11 @@ def create_integration(state: State, _who: Admin, body: IntegrationIn) -> Integr
 
 @router.delete("/integrations/{name}", response_model=IntegrationOut, responses=problems(404))
 def disable_integration(state: State, _who: Admin, name: Name) -> IntegrationOut:
-    """Disable (keys stop working); alerts it sent stay."""
+    """Disable (keys stop working at once here, within seconds on other processes);
+    alerts it sent stay."""
     with state.db.transaction() as session:
         row = service.require_integration(session, name)
         row.disabled_at = row.disabled_at or utcnow()
-        return _out(row)
+        out = _out(row)
+    state.integration_keys.forget()
+    return out

@@ -111,13 +111,15 @@ def key_from_headers(headers: Mapping[str, str]) -> str | None:
     return None
 
 
+UNKNOWN_KEY = ("missing or unknown integration key; send it as a Bearer token, a basic-auth "
+               "password or (PagerDuty) the routing_key")
+
+
 def authenticate(session: Session, key: str | None, *, expected_format: str | None = None,
                  ) -> Integration:
     row = by_key(session, key)
     if row is None:
-        raise Unauthenticated(
-            "missing or unknown integration key; send it as a Bearer token, a basic-auth "
-            "password or (PagerDuty) the routing_key")
+        raise Unauthenticated(UNKNOWN_KEY)
     if expected_format and row.format != expected_format:
         raise InvalidInput(
             f"integration {row.name!r} has format {row.format!r}, not {expected_format!r}")

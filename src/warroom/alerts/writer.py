@@ -1,0 +1,194 @@
+"""The alert writer: every request waiting at one moment, applied in one transaction.
+
+Monitoring sends alerts in many small, concurrent requests. A transaction per request
+pays the per-transaction costs (locking groups and incidents, the timeline entry, the
+commit) for one alert, and on SQLite every request also queues for the one write lock.
+One thread per process instead takes all the requests queued at that moment, runs them
+through the pipeline as one merged batch, commits once and answers each of them: under
+load the batches grow by themselves, and an idle server still answers a lone request
+at once. A 2xx still means committed: nothing is acknowledged before its transaction.
+
+If a merged batch fails for any reason but contention, its requests are retried one by
+one, so a request that cannot be stored fails alone (with a 5xx the sender retries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from warroom.alerts import service as pipeline
+from warroom.alerts.context import PipelineConfig
+from warroom.alerts.model import IncomingAlert
+from warroom.db import Database
+
+log = logging.getLogger("warroom.alerts")
+
+MAX_BATCH_ALERTS = 5000  # per transaction: amortises well, keeps a batch well under 1 s
+ATTEMPTS = 4
+
+
+def transient(exc: DBAPIError) -> bool:
+    """A deadlock, a serialization failure, or SQLite's lock wait running out."""
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in ("40P01", "40001") or "database is locked" in str(exc.orig)
+
+
+Work = Callable[[Session], pipeline.Outcome]
+
+
+@dataclass(eq=False)
+class Submission:
+    """One request's alerts; `work` replaces plain ingest for requests that also carry
+    acknowledgements or change events (those are applied alone, in arrival order)."""
+
+    sender: pipeline.Sender
+    alerts: Sequence[IncomingAlert]
+    now: datetime
+    work: Work | None = None
+    future: concurrent.futures.Future[pipeline.Outcome] = field(
+        default_factory=concurrent.futures.Future)
+
+
+class AlertWriter:
+    """One per process; its thread starts with the first submission."""
+
+    def __init__(self, db: Database, cfg: Callable[[], PipelineConfig]) -> None:
+        self.db, self._cfg = db, cfg
+        self._queue: queue.SimpleQueue[Submission | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, submission: Submission) -> concurrent.futures.Future[pipeline.Outcome]:
+        """Queue a request; its future gets the request's outcome once committed."""
+        self._ensure_started()
+        self._queue.put(submission)
+        return submission.future
+
+    def write(self, submission: Submission) -> pipeline.Outcome:
+        """Submit and wait (from a worker thread)."""
+        return self.submit(submission).result()
+
+    async def write_async(self, submission: Submission) -> pipeline.Outcome:
+        """Submit and wait (from the event loop)."""
+        return await asyncio.wrap_future(self.submit(submission))
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Finish what is queued and stop the thread."""
+        thread = self._thread
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+            self._thread = None
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None:
+            return
+        with self._start_lock:
+            if self._thread is None:
+                thread = threading.Thread(target=self._run, name="warroom-alerts", daemon=True)
+                thread.start()
+                self._thread = thread
+
+    # ------------------------------------------------------------------ the writer thread
+
+    def _run(self) -> None:
+        while True:
+            batch, stop = self._take()
+            if batch:
+                try:
+                    self._write(batch)
+                except BaseException as exc:  # never leave a caller waiting
+                    log.exception("alert writer failed on a batch")
+                    for s in batch:
+                        if not s.future.done():
+                            s.future.set_exception(exc)
+            if stop:
+                return
+
+    def _take(self) -> tuple[list[Submission], bool]:
+        """Block for one submission, then take whatever else is already waiting."""
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        batch, count = [first], len(first.alerts)
+        while count < MAX_BATCH_ALERTS:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                return batch, True
+            batch.append(more)
+            count += len(more.alerts)
+        return batch, False
+
+    def _write(self, batch: list[Submission]) -> None:
+        try:
+            results = self._retrying(lambda session: self._apply(session, batch))
+        except Exception:
+            if len(batch) == 1:
+                raise
+            log.warning("a batch of %d requests failed; writing them one by one", len(batch),
+                        exc_info=True)
+            for s in batch:
+                try:
+                    one = self._retrying(lambda session, s=s: self._apply(session, [s]))
+                    s.future.set_result(one[0])
+                except Exception as exc:
+                    s.future.set_exception(exc)
+            return
+        for s, outcome in zip(batch, results, strict=True):
+            s.future.set_result(outcome)
+
+    def _retrying(self, work: Callable[[Session], list[pipeline.Outcome]]
+                  ) -> list[pipeline.Outcome]:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with self.db.transaction() as session:
+                    return work(session)
+            except DBAPIError as exc:
+                if attempt == ATTEMPTS or not transient(exc):
+                    raise
+                time.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
+
+    def _apply(self, session: Session, batch: list[Submission]) -> list[pipeline.Outcome]:
+        """Consecutive plain submissions of one sender are merged into one pipeline batch;
+        the rest run alone, all in arrival order, all in this transaction."""
+        cfg = self._cfg()
+        results: dict[int, pipeline.Outcome] = {}
+        run: list[Submission] = []
+
+        def flush_run() -> None:
+            if not run:
+                return
+            alerts = [a for s in run for a in s.alerts]
+            now = max(s.now for s in run)
+            merged = pipeline.ingest(session, alerts, cfg=cfg, sender=run[0].sender, now=now)
+            for s in run:
+                results[id(s)] = merged if len(run) == 1 else pipeline.share_of(merged, s.alerts,
+                                                                                  cfg, now)
+            run.clear()
+
+        for s in batch:
+            if s.work is not None:
+                flush_run()
+                results[id(s)] = s.work(session)
+            else:
+                if run and run[0].sender != s.sender:
+                    flush_run()
+                run.append(s)
+        flush_run()
+        return [results[id(s)] for s in batch]
+
