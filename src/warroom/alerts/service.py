@@ -243,9 +243,12 @@ def ingest(
     active = silences.active_silences(session, now)
     firing = _firing_after(session, cfg, latest)
     routed = {fp: _route(latest[fp], cfg, sender, active, firing, now) for fp in fingerprints}
+    known = store.lock_known(session, fingerprints)
+    unknown = [fp for fp in fingerprints if fp not in known]
     inserted = store.insert_new(session, [
-        _new_row(latest[fp], routed[fp], sender, now, counts[fp]) for fp in fingerprints])
-    known = store.lock_known(session, [fp for fp in fingerprints if fp not in inserted])
+        _new_row(latest[fp], routed[fp], sender, now, counts[fp]) for fp in unknown])
+    if len(inserted) < len(unknown):  # PostgreSQL: another writer inserted some first
+        known.update(store.lock_known(session, [fp for fp in unknown if fp not in inserted]))
     states: dict[str, _State] = {}
     changes: dict[str, str] = {}
     touch: list[dict[str, Any]] = []

@@ -10,9 +10,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -44,14 +45,19 @@ _STORED_COLUMNS = (_C.fingerprint, _C.content_hash, _C.status, _C.starts_at, _C.
 
 
 def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Insert the rows whose fingerprint is not stored yet; return those fingerprints.
+    """Insert rows for fingerprints the caller found unknown; return those inserted.
 
-    A concurrent writer inserting the same fingerprint makes this one wait and then skip
-    it (ON CONFLICT DO NOTHING), so the caller treats it as known and locks it.
+    On PostgreSQL a concurrent writer inserting the same fingerprint makes this one wait
+    and then skip it (ON CONFLICT DO NOTHING), so the caller treats it as known and locks
+    it. On SQLite the write transaction excludes other writers, so every row is new and
+    goes in through one plain executemany (no per-row statement compilation).
     """
     if not rows:
         return set()
     dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        session.connection().exec_driver_sql(_SQLITE_INSERT, [_sqlite_row(r) for r in rows])
+        return {r["fingerprint"] for r in rows}
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(TABLE).on_conflict_do_nothing(index_elements=["fingerprint"]) \
         .returning(_C.fingerprint)
@@ -59,6 +65,31 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
     for i in range(0, len(rows), CHUNK):
         inserted.update(session.execute(stmt, list(rows[i:i + CHUNK])).scalars())
     return inserted
+
+
+_COLUMNS = [c.name for c in TABLE.columns if c.name != "id"]
+_SQLITE_INSERT = (f"INSERT INTO alerts ({', '.join(_COLUMNS)}) "
+                  f"VALUES ({', '.join('?' for _ in _COLUMNS)})")
+_JSON = {c.name for c in TABLE.columns if c.name in ("labels", "annotations", "suppressed", "raw")}
+_TIMES = {"starts_at", "ends_at", "first_seen_at", "last_seen_at", "updated_at"}
+_UUIDS = {"integration_id", "incident_id"}
+
+
+def _sqlite_value(name: str, value: Any) -> Any:
+    """A value as SQLAlchemy's column types store it on SQLite (what they read back)."""
+    if value is None:
+        return None
+    if name in _JSON:
+        return orjson.dumps(value).decode()
+    if name in _TIMES:
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if name in _UUIDS:
+        return value.hex
+    return value
+
+
+def _sqlite_row(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(_sqlite_value(name, row[name]) for name in _COLUMNS)
 
 
 def lock_known(session: Session, fingerprints: Sequence[str]) -> dict[str, StoredAlert]:
@@ -84,8 +115,6 @@ _REWRITE = _TOUCH_ROUTED.values(
     annotations=bindparam("ann"), summary=bindparam("sum"), severity_hint=bindparam("sev"),
     generator_url=bindparam("gen"), raw=bindparam("rawv"), updated_at=bindparam("now"),
     starts_at=bindparam("starts"))
-_ATTACH = (update(TABLE).where(_C.fingerprint == bindparam("fp"))
-           .values(incident_id=bindparam("inc")))
 
 
 def _run(session: Session, stmt: Any, params: list[dict[str, Any]]) -> None:
@@ -111,11 +140,26 @@ def rewrite(session: Session, params: list[dict[str, Any]]) -> None:
         _run(session, _REWRITE, params)
 
 
+_ATTACH = (update(TABLE).where(_C.fingerprint.in_(bindparam("fps", expanding=True)))
+           .values(incident_id=bindparam("inc")))
+
+
 def attach(session: Session, pairs: Iterable[tuple[str, uuid.UUID]]) -> None:
     """Point alerts (by fingerprint) at the incident they now feed."""
-    params = [{"fp": fp, "inc": incident_id} for fp, incident_id in pairs]
-    if params:
-        _run(session, _ATTACH, params)
+    pairs = list(pairs)
+    if not pairs:
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql(
+            "UPDATE alerts SET incident_id = ? WHERE fingerprint = ?",
+            [(incident_id.hex, fp) for fp, incident_id in pairs])
+        return
+    by_incident: dict[uuid.UUID, list[str]] = {}
+    for fp, incident_id in pairs:
+        by_incident.setdefault(incident_id, []).append(fp)
+    for incident_id, fps in by_incident.items():
+        for i in range(0, len(fps), CHUNK):
+            session.execute(_ATTACH, {"fps": fps[i:i + CHUNK], "inc": incident_id})
 
 
 def firing_label_sets(session: Session) -> dict[str, dict[str, str]]:
