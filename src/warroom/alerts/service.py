@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session, lazyload
 from warroom.alerts import store
 from warroom.alerts.context import PipelineConfig
 from warroom.alerts.model import ActionKind, AlertAction, AlertStatus, IncomingAlert
-from warroom.alerts.models import Alert, AlertGroup
-from warroom.db.upsert import insert_ignore
+from warroom.alerts.models import Alert
 from warroom.incidents import service as incidents
 from warroom.incidents.lifecycle import Action, Status
 from warroom.incidents.models import Incident
@@ -294,6 +293,7 @@ def ingest(
         if incident_id is not None:
             attached.append((state.fingerprint, incident_id))
     store.attach(session, attached)
+    store.save_groups(session, locked.groups.values())
     del locked
     _finish(session, batch, cfg, sender, now, out)
     session.flush()
@@ -330,7 +330,7 @@ def _quiet(row: Any, change: str) -> bool:
 class _Locked:
     """The groups and incidents a batch locked, by key: looked up once per alert."""
 
-    groups: dict[str, AlertGroup] = field(default_factory=dict)
+    groups: dict[str, store.Group] = field(default_factory=dict)
     incidents: dict[uuid.UUID, Incident] = field(default_factory=dict)
 
     def incident(self, session: Session, incident_id: uuid.UUID | None) -> Incident | None:
@@ -355,17 +355,8 @@ def _lock_in_order(session: Session, rows: list[_State], changes: dict[str, str]
                    and not r.suppressed and not _quiet(r, changes[r.fingerprint])})
     incident_ids = {r.incident_id for r in rows
                     if r.incident_id is not None and not _quiet(r, changes[r.fingerprint])}
-    if keys:
-        insert_ignore(session, AlertGroup, [
-            {"group_key": k, "route_id": k.split(":", 1)[0], "incident_id": None,
-             "last_alert_at": None} for k in keys], "group_key")
-        for i in range(0, len(keys), CHUNK):
-            groups = list(session.scalars(
-                select(AlertGroup).where(AlertGroup.group_key.in_(keys[i:i + CHUNK]))
-                .order_by(AlertGroup.group_key).with_for_update()
-                .execution_options(populate_existing=True)))
-            locked.groups.update((g.group_key, g) for g in groups)
-            incident_ids |= {g.incident_id for g in groups if g.incident_id is not None}
+    locked.groups = store.lock_groups(session, keys)
+    incident_ids |= {g.incident_id for g in locked.groups.values() if g.incident_id is not None}
     ordered = sorted(incident_ids, key=str)
     for i in range(0, len(ordered), CHUNK):
         locked.incidents.update((i.id, i) for i in session.scalars(
@@ -446,11 +437,7 @@ def _correlate(
     key = row.group_key
     group = locked.groups.get(key)
     if group is None:  # not pre-locked (a caller outside ingest): lock it now
-        insert_ignore(session, AlertGroup, [{"group_key": key, "route_id": route.route_id,
-                                             "incident_id": None, "last_alert_at": None}],
-                      "group_key")
-        group = session.get(AlertGroup, key, with_for_update=True, populate_existing=True)
-        assert group is not None
+        group = store.lock_groups(session, [key])[key]
         locked.groups[key] = group
     assert group is not None
     settings = route.settings
@@ -460,19 +447,19 @@ def _correlate(
         recent = group.last_alert_at is not None and (
             now - group.last_alert_at <= settings.group_window)
         if status.is_open and (recent or _has_firing(session, incident.id)):
-            group.last_alert_at = now
+            group.last_alert_at, group.changed = now, True
             return incident
         if (status is Status.RESOLVED and incident.resolved_at is not None
                 and now - incident.resolved_at <= settings.reopen_window):
             incidents.act(session, incident, Action.REOPEN, actor=sender.name, now=now,
                           note=f"alert {row.labels.get('alertname', row.fingerprint)} fired again",
                           source=Source.MONITORING)
-            group.last_alert_at = now
+            group.last_alert_at, group.changed = now, True
             out.touch(row.fingerprint, incident.reference)
             return incident
     incident = _open_incident(session, row, route, cfg, sender, now)
     locked.incidents[incident.id] = incident
-    group.incident_id, group.last_alert_at = incident.id, now
+    group.incident_id, group.last_alert_at, group.changed = incident.id, now, True
     out.incidents_opened.append(incident.reference)
     out.opened_by[row.fingerprint] = incident.reference
     return incident
@@ -572,19 +559,23 @@ def _finish(session: Session, batch: _Batch, cfg: PipelineConfig, sender: Sender
 
 
 def _write_entries(session: Session, batch: _Batch, sender: Sender, now: datetime) -> None:
+    entries = []
     for (incident_id, kind), rows in batch.entries.items():
         verb, _ = _ENTRY_TEXT[kind]
         first = rows[0]
         name = first.labels.get("alertname") or first.summary or first.fingerprint
         summary = (f"Alert {name} {verb}" if len(rows) == 1
                    else f"{len(rows)} alerts {verb} ({name}, …)")
-        timeline.append(
-            session, incident_id, kind=kind, type=EntryType.ALERT, summary=summary, at=now,
+        entries.append(timeline.entry(
+            incident_id, kind=kind, type=EntryType.ALERT, summary=summary, at=now,
             source=Source.MONITORING, actor=sender.name,
             details={"count": len(rows), "alerts": [
                 {"fingerprint": r.fingerprint, "labels": r.labels, "summary": r.summary}
-                for r in rows[:MAX_LISTED]]},
-        )
+                for r in rows[:MAX_LISTED]]}))
+    if entries:
+        if session.new or session.dirty:
+            session.flush()  # entries already pending (incident declared) come first
+        timeline.append_all(session, entries)
 
 
 def apply_actions(

@@ -18,7 +18,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from warroom.alerts.models import Alert
+from warroom.alerts.models import Alert, AlertGroup
+from warroom.db.upsert import insert_ignore
 
 CHUNK = 500
 TABLE = Alert.__table__
@@ -166,3 +167,52 @@ def firing_label_sets(session: Session) -> dict[str, dict[str, str]]:
     """fingerprint → labels of every firing alert: the sources inhibition rules look at."""
     query = select(_C.fingerprint, _C.labels).where(_C.status == "firing")
     return {fingerprint: labels for fingerprint, labels in session.execute(query)}
+
+
+# --------------------------------------------------------------------------- groups
+
+GROUPS = AlertGroup.__table__
+
+
+@dataclass(slots=True)
+class Group:
+    """A correlation group as a batch sees and changes it (written back by `save_groups`)."""
+
+    key: str
+    incident_id: uuid.UUID | None
+    last_alert_at: datetime | None
+    changed: bool = False
+
+
+def lock_groups(session: Session, keys: Sequence[str]) -> dict[str, Group]:
+    """Create missing groups, then lock them all in key order (the caller sorts)."""
+    found: dict[str, Group] = {}
+    if not keys:
+        return found
+    known = set()
+    for i in range(0, len(keys), CHUNK):
+        known.update(session.scalars(select(GROUPS.c.group_key)
+                                     .where(GROUPS.c.group_key.in_(keys[i:i + CHUNK]))))
+    missing = [k for k in keys if k not in known]
+    if missing:
+        insert_ignore(session, AlertGroup, [
+            {"group_key": k, "route_id": k.split(":", 1)[0], "incident_id": None,
+             "last_alert_at": None} for k in missing], "group_key")
+    for i in range(0, len(keys), CHUNK):
+        query = (select(GROUPS.c.group_key, GROUPS.c.incident_id, GROUPS.c.last_alert_at)
+                 .where(GROUPS.c.group_key.in_(keys[i:i + CHUNK]))
+                 .order_by(GROUPS.c.group_key).with_for_update())
+        for key, incident_id, last_alert_at in session.execute(query):
+            found[key] = Group(key, incident_id, last_alert_at)
+    return found
+
+
+_SAVE_GROUP = (update(GROUPS).where(GROUPS.c.group_key == bindparam("key"))
+               .values(incident_id=bindparam("inc"), last_alert_at=bindparam("at")))
+
+
+def save_groups(session: Session, groups: Iterable[Group]) -> None:
+    params = [{"key": g.key, "inc": g.incident_id, "at": g.last_alert_at}
+              for g in groups if g.changed]
+    if params:
+        _run(session, _SAVE_GROUP, params)

@@ -10,17 +10,15 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from starlette.routing import Match, Route
-from starlette.types import Scope
 
 import warroom
-from warroom.alerts.am_routes import post_alerts
 from warroom.alerts.am_routes import router as am_router
 from warroom.alerts.context import PipelineConfig
 from warroom.alerts.ingest_routes import router as ingest_router
 from warroom.alerts.routes import router as alerts_router
 from warroom.alerts.writer import AlertWriter
 from warroom.api import errors
+from warroom.api.hot_path import WarroomApp
 from warroom.api.limits import BodySizeLimit
 from warroom.api.state import AppState
 from warroom.api.timing import RequestTiming
@@ -46,16 +44,6 @@ from warroom.web.routes import router as web_router
 WEB_STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 
 
-class PlainRoute(Route):
-    """A Starlette route that, like FastAPI's, names itself in the scope (for /metrics)."""
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        match, child = super().matches(scope)
-        if match is not Match.NONE:
-            child["route"] = self
-        return match, child
-
-
 def create_app(
     settings: Settings,
     *,
@@ -79,7 +67,7 @@ def create_app(
                 engine.stop()
             _app.state.warroom.writer.close()
 
-    app = FastAPI(
+    app = WarroomApp(
         title="warroom",
         version=warroom.__version__,
         description="Incident response automation: incidents, timeline, reports.",
@@ -97,10 +85,6 @@ def create_app(
     # The monitoring-facing routes first: routes are tried in order, and these take the
     # bulk of the traffic.
     app.include_router(am_router)
-    # Prometheus' hot path as a plain route ahead of the documented one (same handler),
-    # skipping dependency resolution for the bulk of the traffic.
-    app.router.routes.insert(0, PlainRoute("/api/v2/alerts", post_alerts, methods=["POST"],
-                                           include_in_schema=False))
     app.include_router(ingest_router)
     app.include_router(incidents_router)
     app.include_router(auth_router)

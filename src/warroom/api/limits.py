@@ -56,10 +56,13 @@ class BodySizeLimit:
                 await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {"detail": f"request body larger than {self.max_bytes} bytes", "error": "too_large"}
-        ).encode()
+        body = too_large_body(self.max_bytes)
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+def too_large_body(max_bytes: int) -> bytes:
+    return json.dumps({"detail": f"request body larger than {max_bytes} bytes",
+                       "error": "too_large"}).encode()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from warroom.timeline.kinds import EntryType, Source
@@ -39,6 +39,30 @@ def append(
     )
     session.add(entry)
     return entry
+
+
+def entry(
+    incident_id: uuid.UUID,
+    *,
+    kind: str,
+    type: EntryType,
+    summary: str,
+    at: datetime,
+    source: Source = Source.HUMAN,
+    actor: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An entry as a row, for `append_all`."""
+    return {"incident_id": incident_id, "kind": kind, "type": type.value,
+            "source": source.value, "actor": actor, "summary": summary, "at": at,
+            "details": details or {}}
+
+
+def append_all(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Add several entries with one statement (the alert pipeline's many small entries);
+    the caller flushes pending ORM entries first if they must come before these."""
+    if rows:
+        session.execute(insert(TimelineEntry.__table__), list(rows))
 
 
 def entries(

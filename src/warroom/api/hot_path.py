@@ -1,0 +1,86 @@
+"""Prometheus' `POST /api/v2/alerts`, served below the framework.
+
+Prometheus and amtool post alerts many times a second; the framework's generic layers
+(routing through every route, dependency resolution, telemetry, exception translation)
+cost more per request than parsing and storing the alerts. `WarroomApp` answers that one
+path with the same handler the documented route uses (`am_routes.answer_post`), keeping
+what matters of the generic layers: the body size limit, the latency metric and a JSON
+500 that says nothing but that it failed. Everything else goes through FastAPI.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
+
+from warroom.alerts.am_routes import answer_post
+from warroom.api.limits import too_large_body
+
+log = logging.getLogger("warroom.api")
+
+PATH = "/api/v2/alerts"
+_JSON = [(b"content-type", b"application/json")]
+
+
+class WarroomApp(FastAPI):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == PATH and scope["method"] == "POST":
+            await self._post_alerts(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    async def _post_alerts(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        state: Any = self.state.warroom
+        limit = state.settings.max_body_bytes
+        status, body = 500, b'"internal error"'
+        try:
+            authorization, declared = _headers(scope)
+            payload = None if declared > limit else await _read_body(receive, limit)
+            if payload is None:
+                status, body = 413, too_large_body(limit)
+            else:
+                status, body = await answer_post(state, authorization, payload)
+        except Exception:
+            log.exception("POST %s failed", PATH)
+            status, body = 500, b'"internal error: the alerts were not stored; send them again"'
+        headers = [*_JSON, (b"content-length", str(len(body)).encode())] if body else \
+            [(b"content-length", b"0")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        state.metrics.request_latency.labels("POST", PATH, str(status)).observe(
+            time.perf_counter() - started)
+
+
+def _headers(scope: Scope) -> tuple[str | None, int]:
+    authorization, declared = None, 0
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+        elif name == b"content-length":
+            try:
+                declared = int(value)
+            except ValueError:
+                declared = 0
+    return authorization, declared
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None once it grows past `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionError("client went away")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
