@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from warroom.alerts.models import Alert, AlertGroup
@@ -59,8 +59,9 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
     if dialect == "sqlite":
         session.connection().exec_driver_sql(_SQLITE_INSERT, [_sqlite_row(r) for r in rows])
         return {r["fingerprint"] for r in rows}
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(TABLE).on_conflict_do_nothing(index_elements=["fingerprint"]) \
+    if dialect == "postgresql":
+        return _pg_insert(session, rows)
+    stmt = sqlite.insert(TABLE).on_conflict_do_nothing(index_elements=["fingerprint"]) \
         .returning(_C.fingerprint)
     inserted: set[str] = set()
     for i in range(0, len(rows), CHUNK):
@@ -68,9 +69,38 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
     return inserted
 
 
+def _pg_insert(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """psycopg's pipelined executemany: one round trip for the batch, not one per row."""
+    from psycopg.types.json import Jsonb
+
+    def value(name: str, v: Any) -> Any:
+        return Jsonb(v, dumps=_json_text) if name in _JSON and v is not None else v
+
+    params = [tuple(value(name, r[name]) for name in _COLUMNS) for r in rows]
+    inserted: set[str] = set()
+    with session.connection().connection.dbapi_connection.cursor() as cursor:
+        cursor.executemany(_PG_INSERT, params, returning=True)
+        while True:
+            row = cursor.fetchone()
+            if row is not None:
+                inserted.add(row[0])
+            if not cursor.nextset():
+                break
+    return inserted
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 _COLUMNS = [c.name for c in TABLE.columns if c.name != "id"]
 _SQLITE_INSERT = (f"INSERT INTO alerts ({', '.join(_COLUMNS)}) "
                   f"VALUES ({', '.join('?' for _ in _COLUMNS)})")
+_PG_INSERT = (f"INSERT INTO alerts ({', '.join(_COLUMNS)}) "
+              f"VALUES ({', '.join('%s' for _ in _COLUMNS)}) "
+              "ON CONFLICT (fingerprint) DO NOTHING RETURNING fingerprint")
+
+
 _JSON = {c.name for c in TABLE.columns if c.name in ("labels", "annotations", "suppressed", "raw")}
 _TIMES = {"starts_at", "ends_at", "first_seen_at", "last_seen_at", "updated_at"}
 _UUIDS = {"integration_id", "incident_id"}
