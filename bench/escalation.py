@@ -7,7 +7,8 @@ notification fan-out the dispatcher sustains to a local webhook sink.
     .venv/bin/python bench/escalation.py --backends sqlite --incidents 5000
 
 The engine runs in this process exactly as `warroom serve` runs it: `Engine(default_jobs(...))`
-(timers every 0.1 s, deliveries every 0.2 s, alert expiry every 5 s, each on its own thread).
+(timers: woken when the next timer falls due, polling at least every 50 ms; deliveries every
+0.2 s, holding back while timers fire; alert expiry every 5 s; each on its own thread).
 See bench/README.md for what is measured and the caveats.
 """
 
@@ -185,61 +186,57 @@ def pct(values: list[float], q: float) -> float:
 
 
 class CommitClock:
-    """Session events: the wall time at which each fired timer's transaction committed.
-    `fired_at` in the Timer row is the `now` taken when its fire_due batch *started*; the
-    page only exists for everyone else once the batch commits."""
+    """The wall time at which each fired timer's transaction committed: the honest fire
+    time (`Timer.fired_at` is the `now` taken when its batch *started*; the page only
+    exists for the dispatcher and everyone else once the batch commits). FireTap leaves
+    each batch's report in its session; a SQLAlchemy `after_commit` listener, which only
+    observes, stamps the batch's timers when that session commits."""
 
     def __init__(self) -> None:
         from sqlalchemy import event
         from sqlalchemy.orm import Session
 
-        from warroom.escalation.models import Timer
-
         self.committed: dict[int, datetime] = {}
         self.lock = threading.Lock()
 
-        def after_flush(session, _ctx):  # type: ignore[no-untyped-def]
-            ids = [o.id for o in session.dirty
-                   if isinstance(o, Timer) and o.status == "done" and o.fired_at is not None]
-            if ids:
-                session.info.setdefault("bench.fired", []).extend(ids)
-
         def after_commit(session):  # type: ignore[no-untyped-def]
-            ids = session.info.pop("bench.fired", None)
-            if ids:
+            reports = session.info.pop("bench.reports", None)
+            if reports:
                 now = datetime.now(UTC)
                 with self.lock:
-                    for i in ids:
-                        self.committed[i] = now
+                    for report in reports:
+                        for i in report.timer_ids:
+                            self.committed[i] = now
 
         def after_rollback(session):  # type: ignore[no-untyped-def]
-            session.info.pop("bench.fired", None)
+            session.info.pop("bench.reports", None)
 
-        event.listen(Session, "after_flush", after_flush)
         event.listen(Session, "after_commit", after_commit)
         event.listen(Session, "after_soft_rollback", lambda s, _t: after_rollback(s))
 
 
 class FireTap:
-    """Wraps escalation.fire_due (as called by timers_job) to record each batch's size,
-    duration (incl. commit, measured from the job) and FireReport lags."""
+    """Wraps warroom.escalation.fire.fire_due (timers_job calls it through the module) to
+    record each batch's size, duration (without the commit) and FireReport lags, and to
+    hand the report to CommitClock."""
 
     def __init__(self) -> None:
-        from warroom.escalation import service as escalation
+        from warroom.escalation import fire
 
         self.batches: list[tuple[int, float]] = []  # (timers, seconds inside fire_due)
         self.lags: list[float] = []
-        original = escalation.fire_due
+        original = fire.fire_due
 
-        def fire_due(session, setup, now, limit=200):  # type: ignore[no-untyped-def]
+        def fire_due(session, setup, now, limit=fire.BATCH):  # type: ignore[no-untyped-def]
             t0 = time.perf_counter()
             report = original(session, setup, now, limit)
-            if report.fired + report.stale:
-                self.batches.append((report.fired + report.stale, time.perf_counter() - t0))
+            if report.timer_ids:
+                self.batches.append((len(report.timer_ids), time.perf_counter() - t0))
                 self.lags.extend(report.lags)
+                session.info.setdefault("bench.reports", []).append(report)
             return report
 
-        escalation.fire_due = fire_due
+        fire.fire_due = fire_due
 
     def reset(self) -> None:
         self.batches, self.lags = [], []
@@ -595,10 +592,11 @@ def print_tables(lags: list[LagRow], fans: list[FanRow], args: argparse.Namespac
                   f"{r.batch_mean_s * 1000:,.0f}/{r.batch_max_s * 1000:,.0f} ms ({r.batches})",
                   f"{r.cores_self:.2f}/{r.cores_machine:.2f}", verdict)
     con.print(t)
-    con.print("row lag = Timer.fired_at − Timer.due_at read back from the rows (fired_at is "
-              "the `now` of the fire_due batch, taken before the batch's work); commit lag = "
-              "when that batch's transaction committed − due_at (when the page exists for "
-              "the dispatcher). Verdict uses commit lag; the issue's target applies to SQLite.")
+    con.print("commit lag = when the batch that fired the timer committed − due_at: the fire "
+              "time, since the page exists for the dispatcher and every reader only then. "
+              "row lag = Timer.fired_at − due_at (fired_at is the `now` the batch took before "
+              "its work, so it hides the batch's duration). The verdict uses commit lag; the "
+              "issue's target applies to SQLite.")
     for r in lags:
         if r.report_lags and r.row_lags:
             d = abs(pct(r.report_lags, 99) - pct(r.row_lags, 99))

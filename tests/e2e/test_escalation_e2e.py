@@ -181,6 +181,16 @@ def test_second_page_goes_out_after_serve_is_killed_between_steps(
         server.stop()
 
 
+def procrastinate_ticks(database_url: str) -> int:
+    """Ticks procrastinate deferred for warroom's timer watch (its periodic-defer rows)."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        row = conn.execute("SELECT count(*) FROM procrastinate_periodic_defers "
+                           "WHERE task_name = 'warroom.timers.watch'").fetchone()
+    return int(row[0]) if row else 0
+
+
 @pytest.mark.skipif(not os.environ.get("WARROOM_TEST_DATABASE_URL"),
                     reason="needs PostgreSQL (runs in the PostgreSQL pass of make test)")
 def test_two_workers_on_postgres_one_killed_between_steps(
@@ -213,6 +223,8 @@ def test_two_workers_on_postgres_one_killed_between_steps(
         assert second[0][0] - started >= LEVEL_DELAY
         time.sleep(1.5)
         assert len(mail.to("bob@example.com")) == 1 and len(mail.to("alice@example.com")) == 1
+        # The workers watched the timers through procrastinate's periodic job.
+        assert procrastinate_ticks(env["WARROOM_DATABASE_URL"]) > 0
     finally:
         for proc in [api, *workers]:
             if proc.poll() is None:

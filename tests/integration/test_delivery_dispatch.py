@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests.contract.fakes import FakeHTTP
 from warroom.config.loader import parse_config
 from warroom.db import Database
-from warroom.escalation import service as escalation
+from warroom.escalation import fire as firing
 from warroom.escalation.setup import attach
 from warroom.incidents import service as incidents
 from warroom.incidents.schemas import IncidentCreate
@@ -58,7 +58,7 @@ def setup_env(db: Database, primary: FakeHTTP, backup: FakeHTTP) -> tuple[Dispat
                                                         service="web"), actor="t", now=T0)
         ref = str(inc.id)
     with db.transaction() as session:
-        escalation.fire_due(session, setup, T0)
+        firing.fire_due(session, setup, T0)
     return dispatcher, setup, ref
 
 
@@ -132,5 +132,5 @@ def test_a_failing_channel_never_blocks_the_next_level(db: Database, servers) ->
     dispatcher, setup, ref = setup_env(db, primary, backup)
     dispatcher.run_once(T0)
     with db.transaction() as session:
-        escalation.fire_due(session, setup, T0 + timedelta(minutes=1))
+        firing.fire_due(session, setup, T0 + timedelta(minutes=1))
     assert [r[:2] for r in rows(db, ref)] == [("alice", "hook"), ("bob", "hook")]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from warroom.config.loader import parse_config
 from warroom.db import Database
+from warroom.escalation import fire as firing
 from warroom.escalation import service as escalation
 from warroom.escalation.models import Escalation, Timer
 from warroom.escalation.setup import attach
@@ -62,9 +63,9 @@ def declare(db: Database, severity: str = "SEV1", service: str = "checkout",
         return str(inc.id)
 
 
-def fire(db: Database, setup: escalation.EscalationSetup, now: datetime) -> escalation.FireReport:
+def fire(db: Database, setup: escalation.EscalationSetup, now: datetime) -> firing.FireReport:
     with db.transaction() as session:
-        return escalation.fire_due(session, setup, now)
+        return firing.fire_due(session, setup, now)
 
 
 def pages(db: Database, ref: str) -> list[tuple[str, str, int | None]]:
@@ -246,3 +247,36 @@ def test_backoff_grows_and_respects_retry_after() -> None:
     assert notify.backoff(1, None, rng) <= notify.BASE_DELAY
     assert notify.backoff(20, None, rng) <= notify.MAX_DELAY
     assert notify.backoff(1, 30.0, rng) >= 30.0
+
+
+def test_a_batch_pages_every_incident_once_and_schedules_each_next_level(db, setup) -> None:
+    refs = [declare(db) for _ in range(5)]
+    act(db, refs[2], Action.ACKNOWLEDGE, T0)  # cancelled before it fell due: never paged
+    batches = []
+    while not batches or batches[-1].timer_ids:  # the escalation and condition-check timers
+        with db.transaction() as session:
+            batches.append(firing.fire_due(session, setup, T0, limit=3))
+    assert [len(b.timer_ids) for b in batches] == [3, 3, 3, 0]
+    for i, ref in enumerate(refs):
+        assert pages(db, ref) == ([] if i == 2 else [("alice", "page", 0)])
+    with db.reading() as session:
+        nxt = session.scalars(select(Timer).where(Timer.kind == "escalation",
+                                                  Timer.status == "pending")).all()
+        assert sorted(t.due_at for t in nxt) == [T0 + timedelta(minutes=5)] * 4
+        assert {t.payload["level"] for t in nxt} == {1}
+        levels = {e.level for e in session.scalars(select(Escalation))}
+        assert levels == {-1, 0}  # the acknowledged one never reached level 0
+
+
+def test_a_stale_timer_in_a_batch_is_marked_done_without_paging(db, setup) -> None:
+    ref = declare(db)
+    with db.transaction() as session:  # an acknowledgement raced the timer: old generation
+        inc = incidents.require_incident(session, ref)
+        session.get(Escalation, inc.id).generation += 1
+    report = fire(db, setup, T0)
+    assert report.stale == 1 and pages(db, ref) == []
+    with db.reading() as session:
+        inc = incidents.require_incident(session, ref)
+        statuses = session.scalars(select(Timer.status).where(
+            Timer.incident_id == inc.id, Timer.kind == "escalation")).all()
+    assert statuses == ["done"]

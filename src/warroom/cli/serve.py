@@ -88,7 +88,8 @@ def worker_command(
     database_url: Annotated[str | None, typer.Option(envvar="WARROOM_DATABASE_URL")] = None,
 ) -> None:
     """Run the background engine only (timers, deliveries, alert expiry). Start any number,
-    on any machine, against one PostgreSQL: they share the work row by row."""
+    on any machine, against one PostgreSQL: they share the work row by row, the timers
+    through a procrastinate worker."""
     import signal
     import threading
 
@@ -99,8 +100,20 @@ def worker_command(
     db = open_database(settings, migrate=False)
     pipeline = PipelineConfig.from_config(cfg, SeverityPolicy.from_config(cfg))
     setup = attach(db, cfg)
-    engine = Engine(default_jobs(db, pipeline, setup, Dispatcher(db, cfg, settings)))
+    jobs = default_jobs(db, pipeline, setup, Dispatcher(db, cfg, settings))
     configure_logging(settings.log_level, settings.log_format)
+    if not settings.is_sqlite:
+        from warroom.engine import queue
+
+        engine = Engine([j for j in jobs if j.name != "timers"])
+        engine.start()
+        console.print("warroom worker running (PostgreSQL, timers through procrastinate)")
+        try:
+            queue.run_worker(queue.build_app(db, setup, settings.database_url))
+        finally:
+            engine.stop()
+        return
+    engine = Engine(jobs)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

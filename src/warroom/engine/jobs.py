@@ -8,8 +8,8 @@ from warroom.alerts import service as pipeline
 from warroom.alerts.context import PipelineConfig
 from warroom.clock import utcnow
 from warroom.db import Database
-from warroom.engine.runner import Job
-from warroom.escalation import service as escalation
+from warroom.engine.runner import Job, Priority
+from warroom.escalation import fire
 from warroom.escalation.service import EscalationSetup
 from warroom.notify.dispatch import Dispatcher
 from warroom.observability.metrics import Metrics
@@ -35,35 +35,60 @@ def expire_alerts_job(db: Database, cfg: PipelineConfig, interval: float = 5.0) 
     return Job("expire-alerts", interval, run)
 
 
-def timers_job(db: Database, setup: EscalationSetup, metrics: Metrics | None = None,
-               interval: float = 0.05) -> Job:
-    """Fire due escalation steps, reminders and condition checks until none is due.
+def fire_until_idle(db: Database, setup: EscalationSetup, metrics: Metrics | None = None,
+                    priority: Priority | None = None) -> int:
+    """Fire due timers, a batch per transaction, until a batch is not full; how many.
 
-    Polling every 50 ms keeps the wait before a due step small next to the 250 ms the
-    lag target allows; an idle poll is one indexed query.
+    Lag is observed once a batch has committed: a page exists for everyone else only then.
     """
-
-    def run() -> int:
-        fired = 0
+    performed = 0
+    try:
         while True:
             with db.transaction() as session:
-                report = escalation.fire_due(session, setup, utcnow())
+                report = fire.fire_due(session, setup, utcnow())
+            committed = utcnow()
+            if not report.due:
+                return performed
+            if priority is not None:
+                priority.busy()
+            performed += len(report.due)
             if metrics is not None:
                 metrics.timers_fired.inc(report.fired)
-                for lag in report.lags:
-                    metrics.timer_lag.observe(lag)
-            fired += report.fired + report.stale
-            if report.fired + report.stale < 200:
-                return fired
+                for due in report.due:
+                    metrics.timer_lag.observe((committed - due).total_seconds())
+            if len(report.due) < fire.BATCH:
+                return performed
+    finally:
+        if priority is not None:
+            priority.idle()
 
-    return Job("timers", interval, run)
+
+def seconds_to_next_timer(db: Database, interval: float) -> float:
+    """How long to sleep before firing again: until the earliest pending timer falls due,
+    at most `interval` (which bounds how late a timer another process wrote is noticed)."""
+    with db.reading() as session:
+        due = fire.next_due(session)
+    if due is None:
+        return interval
+    # Never spin: a past due time can be a timer another worker is firing right now.
+    return min(interval, max(0.002, (due - utcnow()).total_seconds()))
 
 
-def deliveries_job(dispatcher: Dispatcher, interval: float = 0.2) -> Job:
+def timers_job(db: Database, setup: EscalationSetup, metrics: Metrics | None = None,
+               interval: float = 0.05, priority: Priority | None = None) -> Job:
+    """Fire due escalation steps, reminders and condition checks until none is due; then
+    sleep until the next one falls due (polling at least every `interval`)."""
+    return Job("timers", interval,
+               lambda: fire_until_idle(db, setup, metrics, priority),
+               lambda: seconds_to_next_timer(db, interval))
+
+
+def deliveries_job(dispatcher: Dispatcher, interval: float = 0.2,
+                   priority: Priority | None = None) -> Job:
     def run() -> int:
         sent = 0
         while True:
-            count = dispatcher.run_once()
+            count = dispatcher.run_once(pause=priority.wait if priority else None)
             sent += count
             if count < 50:
                 return sent
@@ -73,5 +98,6 @@ def deliveries_job(dispatcher: Dispatcher, interval: float = 0.2) -> Job:
 
 def default_jobs(db: Database, cfg: PipelineConfig, setup: EscalationSetup,
                  dispatcher: Dispatcher, metrics: Metrics | None = None) -> list[Job]:
-    return [expire_alerts_job(db, cfg), timers_job(db, setup, metrics),
-            deliveries_job(dispatcher)]
+    priority = Priority()
+    return [expire_alerts_job(db, cfg), timers_job(db, setup, metrics, priority=priority),
+            deliveries_job(dispatcher, priority=priority)]

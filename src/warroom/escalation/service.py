@@ -1,15 +1,15 @@
 """The escalation engine over durable rows. Callers own the transaction.
 
     incident declared ──► Escalation(snapshot) + Timer(level 0, due = now + delay)
-    timer due ──► fire_due: lock timer (SKIP LOCKED) → still relevant? → deliveries
-                 (outbox rows) + timeline entry + next Timer → mark done   [one transaction]
+    timer due ──► fire.fire_due, a batch at a time: claim (SKIP LOCKED) → still relevant?
+                 → deliveries (outbox rows) + timeline entry + next Timer   [one transaction]
     acknowledged ──► generation += 1, pending escalation timers cancelled
     resolved ──► every pending timer cancelled
 
 At-least-once without a lost step: a timer is only marked done in the transaction that
 wrote its deliveries and its successor, so a crash before commit leaves it pending and any
 process picks it up again; deliveries carry unique idempotency keys, so a re-run step
-cannot page twice.
+cannot page twice. This module holds the incident-driven side; `fire` the timer-driven one.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from warroom.errors import InvalidInput, NotFound
 from warroom.escalation import conditions
@@ -30,7 +30,7 @@ from warroom.escalation.models import Escalation, Timer
 from warroom.escalation.targets import choose_channels, resolve_target
 from warroom.incidents.events import IncidentEvent, Listener
 from warroom.incidents.lifecycle import Status
-from warroom.incidents.models import Incident, RoleAssignment
+from warroom.incidents.models import Incident
 from warroom.incidents.severity import SeverityScale
 from warroom.notify import service as deliveries
 from warroom.oncall.config import OnCallConfig
@@ -86,9 +86,14 @@ def _timer(session: Session, incident_id: uuid.UUID, kind: str, due: datetime, n
 
 
 def _cancel(session: Session, incident_id: uuid.UUID, kinds: tuple[str, ...]) -> None:
-    session.execute(update(Timer).where(
-        Timer.incident_id == incident_id, Timer.status == "pending", Timer.kind.in_(kinds),
-    ).values(status="cancelled"))
+    """Cancel pending timers. Rows a worker is firing right now are skipped rather than
+    waited for: that worker holds them and is about to wait for the escalation row we
+    hold, and the generation we bumped already makes their step stale."""
+    pending = (select(Timer.id).where(Timer.incident_id == incident_id,
+                                      Timer.status == "pending", Timer.kind.in_(kinds))
+               .with_for_update(skip_locked=True))
+    session.execute(update(Timer).where(Timer.id.in_(pending.scalar_subquery()))
+                    .values(status="cancelled"))
 
 
 def start(session: Session, setup: EscalationSetup, incident: Incident, now: datetime) -> None:
@@ -188,64 +193,9 @@ def listener(setup: EscalationSetup) -> Listener:
             stop_all(session, incident, now)
             start(session, setup, incident, now)
         elif event.kind == "updated":
-            _check_conditions(session, setup, incident, now)
+            check_conditions(session, setup, incident, now)
 
     return on_event
-
-
-@dataclass
-class FireReport:
-    fired: int = 0
-    stale: int = 0
-    lags: list[float] = field(default_factory=list)
-    deliveries: int = 0
-
-
-def fire_due(session: Session, setup: EscalationSetup, now: datetime,
-             limit: int = 200) -> FireReport:
-    """Perform due timers; concurrent workers skip rows another one holds.
-
-    The batch's incidents and escalations are loaded (and the escalations locked, in
-    incident order) with one statement each, and its deliveries inserted with one more,
-    so a batch costs a handful of statements rather than several per timer.
-    """
-    report = FireReport()
-    due = list(session.scalars(
-        select(Timer).where(Timer.status == "pending", Timer.due_at <= now)
-        .order_by(Timer.due_at, Timer.id).limit(limit).with_for_update(skip_locked=True)))
-    if not due:
-        return report
-    ids = sorted({t.incident_id for t in due}, key=str)
-    loaded = {i.id: i for i in session.scalars(
-        select(Incident).where(Incident.id.in_(ids))
-        .options(lazyload(Incident.services), lazyload(Incident.roles)))}
-    states = {e.incident_id: e for e in session.scalars(
-        select(Escalation).where(Escalation.incident_id.in_(ids))
-        .order_by(Escalation.incident_id).with_for_update())}
-    outbox: list[dict[str, Any]] = []
-    with session.no_autoflush:
-        for timer in due:
-            incident = loaded.get(timer.incident_id)
-            timer.status, timer.fired_at = "done", now
-            if incident is None:
-                continue
-            report.lags.append((now - timer.due_at).total_seconds())
-            state = states.get(incident.id)
-            if timer.kind == "escalation":
-                report.deliveries += _fire_escalation(session, setup, timer, incident, state,
-                                                      now, report, outbox)
-            elif timer.kind == "reminder":
-                report.deliveries += _fire_reminder(session, setup, timer, incident, now, outbox)
-            elif timer.kind == "conditions":
-                report.deliveries += _check_conditions(session, setup, incident, now, state,
-                                                       outbox)
-                if Status(incident.status).is_open:
-                    _timer(session, incident.id, "conditions", now + setup.condition_interval,
-                           now)
-            report.fired += 1
-    deliveries.enqueue_many(session, outbox)
-    session.flush()
-    return report
 
 
 def _page(session: Session, setup: EscalationSetup, incident: Incident, refs: list[str],
@@ -276,41 +226,7 @@ def _page(session: Session, setup: EscalationSetup, incident: Incident, refs: li
     return resolved, count
 
 
-def _fire_escalation(session: Session, setup: EscalationSetup, timer: Timer, incident: Incident,
-                     state: Escalation | None, now: datetime, report: FireReport,
-                     outbox: list[dict[str, Any]]) -> int:
-    if (state is None or state.status != "active" or timer.generation != state.generation
-            or incident.status != Status.TRIGGERED.value and not timer.payload.get("manual")):
-        report.stale += 1
-        return 0
-    snap = state.snapshot
-    level, cycle = int(timer.payload["level"]), int(timer.payload["cycle"])
-    spec = snap["levels"][level]
-    key = f"{incident.id}:g{state.generation}:c{cycle}:l{level}"
-    resolved, count = _page(session, setup, incident, spec["notify"], spec["via"],
-                            kind="page" if level == 0 and cycle == 0 else "escalation",
-                            key=key, level=level, now=now, outbox=outbox)
-    state.level, state.cycle, state.updated_at = level, cycle, now
-    nobody = [ref for ref, people in resolved.items() if not people]
-    summary = (f"Level {level + 1} paged: "
-               + ", ".join(f"{ref} → {', '.join(p) or 'nobody on call'}"
-                           for ref, p in resolved.items()))
-    timeline.append(
-        session, incident.id, kind="escalation.level_notified", type=EntryType.ESCALATION,
-        at=now, source=Source.AUTOMATION, actor=ACTOR, summary=summary,
-        details={"level": level, "cycle": cycle, "targets": resolved, "deliveries": count,
-                 "due_at": timer.due_at.isoformat(), "nobody_on_call": nobody},
-    )
-    nxt = _next_step(snap, level, cycle)
-    if nxt is not None:
-        next_level, next_cycle, delay = nxt
-        # Due from the previous due time, not from now, so lag does not accumulate.
-        _timer(session, incident.id, "escalation", timer.due_at + delay, now, state.generation,
-               level=next_level, cycle=next_cycle)
-    return count
-
-
-def _next_step(snap: dict[str, Any], level: int, cycle: int) -> tuple[int, int, timedelta] | None:
+def next_step(snap: dict[str, Any], level: int, cycle: int) -> tuple[int, int, timedelta] | None:
     levels = snap["levels"]
     if level + 1 < len(levels):
         return level + 1, cycle, timedelta(seconds=levels[level + 1]["delay"])
@@ -319,31 +235,7 @@ def _next_step(snap: dict[str, Any], level: int, cycle: int) -> tuple[int, int, 
     return None
 
 
-def _fire_reminder(session: Session, setup: EscalationSetup, timer: Timer, incident: Incident,
-                   now: datetime, outbox: list[dict[str, Any]]) -> int:
-    if not Status(incident.status).is_open:
-        return 0
-    holders = list(session.scalars(select(RoleAssignment.person).where(
-        RoleAssignment.incident_id == incident.id,
-        RoleAssignment.role.in_(["incident_commander", "comms_lead"]))))
-    refs = [f"person:{p}" for p in dict.fromkeys(holders)]
-    _, count = _page(session, setup, incident, refs, [], kind="reminder",
-                     key=f"{incident.id}:reminder:{timer.id}", level=None, now=now,
-                     outbox=outbox)
-    timeline.append(
-        session, incident.id, kind="update.due", type=EntryType.COMMUNICATION, at=now,
-        source=Source.AUTOMATION, actor=ACTOR,
-        summary=f"Status update due ({incident.severity} cadence); reminded "
-                f"{', '.join(holders) or 'nobody: no Incident Commander or Comms Lead assigned'}",
-        details={"reminded": holders},
-    )
-    level = setup.scale.get(incident.severity)
-    if level and level.update_every:
-        _timer(session, incident.id, "reminder", timer.due_at + level.update_every, now)
-    return count
-
-
-def _check_conditions(session: Session, setup: EscalationSetup, incident: Incident,
+def check_conditions(session: Session, setup: EscalationSetup, incident: Incident,
                       now: datetime, state: Escalation | None = None,
                       outbox: list[dict[str, Any]] | None = None) -> int:
     if state is None:

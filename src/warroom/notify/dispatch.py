@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,9 +95,14 @@ class Dispatcher:
         overrides = getattr(self._models[row.channel_id], "templates", None) or None
         return render(message, row.channel_type, overrides=overrides), recipient
 
-    def run_once(self, now: datetime | None = None, limit: int = 50) -> int:
+    def run_once(self, now: datetime | None = None, limit: int = 50,
+                 pause: Callable[[], None] | None = None) -> int:
         """Send what is due; returns how many sends were attempted. `now` (tests, benches)
-        pins the clock for claiming and recording; by default both read the wall clock."""
+        pins the clock for claiming and recording; by default both read the wall clock.
+        `pause` is called before each transaction and each send: the engine makes it wait
+        while timers are being fired, so sending never delays the next step."""
+        pause = pause or (lambda: None)
+        pause()
         pinned = now
         now = now or utcnow()
         jobs: list[_Job] = []
@@ -123,7 +128,9 @@ class Dispatcher:
         outcomes: list[tuple[int, service.Outcome]] = [
             (i, service.Outcome(ok=False, retryable=False, detail=why)) for i, why in failed]
         for job in jobs:
+            pause()
             outcomes.append((job.delivery_id, self._send(job)))
+        pause()
         with self.db.transaction() as session:
             for delivery_id, outcome in outcomes:
                 row = service.record(session, delivery_id, outcome, pinned or utcnow(),

@@ -34,14 +34,16 @@ def delivery_row(
     level: int | None, key: str, not_before: datetime, now: datetime,
     fallback_for: int | None = None,
 ) -> dict[str, object]:
-    """The column values of a new pending delivery."""
-    return {
+    """The column values of a new pending delivery (columns that start empty are left out,
+    which keeps a bulk insert of thousands of them cheaper)."""
+    row: dict[str, object] = {
         "idempotency_key": key[:300], "incident_id": incident_id, "person_id": person_id,
         "channel_id": channel_id, "channel_type": channel_type, "kind": kind, "level": level,
-        "status": "pending", "attempts": 0, "next_attempt_at": not_before, "lease_until": None,
-        "last_error": None, "receipt": None, "fallback_for": fallback_for, "created_at": now,
-        "delivered_at": None,
+        "status": "pending", "attempts": 0, "next_attempt_at": not_before, "created_at": now,
     }
+    if fallback_for is not None:
+        row["fallback_for"] = fallback_for
+    return row
 
 
 def enqueue_many(session: Session, rows: list[dict[str, object]]) -> int:
