@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from warroom.config import WarroomConfig
@@ -11,6 +11,7 @@ from warroom.routing.severity_map import SeverityMap
 from warroom.routing.tree import Route
 from warroom.suppression.inhibit import InhibitRule
 from warroom.suppression.maintenance import MaintenanceWindow
+from warroom.suppression.service import ActiveSilences
 from warroom.triage.types import TypeRule
 
 
@@ -23,6 +24,8 @@ class PipelineConfig:
     maintenance: tuple[MaintenanceWindow, ...]
     resolve_timeout: timedelta
     severity_map: SeverityMap = SeverityMap()
+    # Read once a second (and after this process writes a silence), not once a batch.
+    silences: ActiveSilences = field(default_factory=ActiveSilences, compare=False)
 
     @classmethod
     def from_config(cls, config: WarroomConfig, policy: SeverityPolicy) -> PipelineConfig:

@@ -29,7 +29,6 @@ from warroom.incidents.lifecycle import Action, Status
 from warroom.incidents.models import Incident
 from warroom.incidents.schemas import IncidentCreate
 from warroom.routing.tree import RouteMatch, group_key, group_labels, match
-from warroom.suppression import service as silences
 from warroom.suppression.inhibit import inhibited_by
 from warroom.suppression.maintenance import in_maintenance
 from warroom.timeline import service as timeline
@@ -239,7 +238,7 @@ def ingest(
     if not latest:
         return out
     fingerprints = sorted(latest)  # a fixed lock order keeps concurrent batches deadlock-free
-    active = silences.active_silences(session, now)
+    active = cfg.silences.get(session, now)
     firing = _firing_after(session, cfg, latest)
     routed = {fp: _route(latest[fp], cfg, sender, active, firing, now) for fp in fingerprints}
     known = store.lock_known(session, fingerprints)

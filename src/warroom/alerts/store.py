@@ -215,19 +215,23 @@ class Group:
 
 
 def lock_groups(session: Session, keys: Sequence[str]) -> dict[str, Group]:
-    """Create missing groups, then lock them all in key order (the caller sorts)."""
-    found: dict[str, Group] = {}
-    if not keys:
-        return found
-    known = set()
-    for i in range(0, len(keys), CHUNK):
-        known.update(session.scalars(select(GROUPS.c.group_key)
-                                     .where(GROUPS.c.group_key.in_(keys[i:i + CHUNK]))))
-    missing = [k for k in keys if k not in known]
+    """Lock the groups (in the caller's key order), creating the missing ones first.
+
+    One statement when the groups exist (the usual case); on PostgreSQL a race with
+    another writer creating the same group ends in a deadlock the writer retries.
+    """
+    found = _select_groups(session, keys)
+    missing = [k for k in keys if k not in found]
     if missing:
         insert_ignore(session, AlertGroup, [
             {"group_key": k, "route_id": k.split(":", 1)[0], "incident_id": None,
              "last_alert_at": None} for k in missing], "group_key")
+        found.update(_select_groups(session, missing))
+    return found
+
+
+def _select_groups(session: Session, keys: Sequence[str]) -> dict[str, Group]:
+    found: dict[str, Group] = {}
     for i in range(0, len(keys), CHUNK):
         query = (select(GROUPS.c.group_key, GROUPS.c.incident_id, GROUPS.c.last_alert_at)
                  .where(GROUPS.c.group_key.in_(keys[i:i + CHUNK]))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +30,14 @@ def to_silence(row: SilenceRow) -> Silence:
     )
 
 
+class _Changes:
+    """Counts silence writes in this process, so cached active sets know to reload."""
+
+    count = 0
+
+
 def _store(row: SilenceRow, silence: Silence) -> None:
+    _Changes.count += 1
     row.matchers = [m.to_dict() for m in silence.matchers]
     row.starts_at, row.ends_at = silence.starts_at, silence.ends_at
     row.created_by, row.comment, row.updated_at = (
@@ -111,4 +119,38 @@ def list_silences(session: Session) -> list[Silence]:
 def active_silences(session: Session, now: datetime) -> list[Silence]:
     rows = session.scalars(select(SilenceRow).where(
         SilenceRow.ends_at > now, SilenceRow.starts_at <= now))
+    return [to_silence(r) for r in rows]
+
+
+AHEAD = timedelta(minutes=1)
+
+
+class ActiveSilences:
+    """The active silences, re-read at most every `ttl` seconds and at once after a silence
+    is written in this process (the alert pipeline asks for every batch). A silence written
+    by another process (the CLI on the same database, another API process) applies within
+    `ttl`.
+    """
+
+    def __init__(self, ttl: float = 1.0) -> None:
+        self.ttl = ttl
+        self._loaded: list[Silence] = []
+        self._until = 0.0
+        self._seen = -1
+        self._at: datetime | None = None
+
+    def get(self, session: Session, now: datetime) -> list[Silence]:
+        clock = time.monotonic()
+        if (clock >= self._until or self._seen != _Changes.count or self._at is None
+                or not self._at <= now < self._at + AHEAD):
+            self._seen = _Changes.count
+            self._loaded = active_silences_until(session, now)
+            self._until, self._at = clock + self.ttl, now
+        return [s for s in self._loaded if s.is_active(now)]
+
+
+def active_silences_until(session: Session, now: datetime) -> list[Silence]:
+    """Active now, or starting within the next minute (so a cached set stays right)."""
+    rows = session.scalars(select(SilenceRow).where(
+        SilenceRow.ends_at > now, SilenceRow.starts_at <= now + AHEAD))
     return [to_silence(r) for r in rows]

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from warroom.alerts.formats.base import OptionsError
@@ -73,9 +74,21 @@ def parse_timestamp(value: object, field: str) -> datetime | None:
         raise FieldError(
             field, f"'{field}' must be an RFC 3339 timestamp string, got {json_type(value)}"
         )
+    moment = _timestamp(value)
+    if moment is _INVALID:
+        raise FieldError(field, f"'{field}' is not a valid RFC 3339 timestamp: {value[:64]!r}")
+    return moment  # type: ignore[return-value]
+
+
+_INVALID = object()
+
+
+@lru_cache(maxsize=8192)
+def _timestamp(value: str) -> datetime | None | object:
+    """Cached: a sender repeats the same few timestamps (an alert's start, a lease end)."""
     match = _TIMESTAMP.fullmatch(value.strip())
     if match is None:
-        raise FieldError(field, f"'{field}' is not a valid RFC 3339 timestamp: {value[:64]!r}")
+        return _INVALID
     year, month, day, hour, minute, second, frac, zulu, sign, oh, om = match.groups()
     try:
         tz = UTC
@@ -87,8 +100,7 @@ def parse_timestamp(value: object, field: str) -> datetime | None:
             int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=tz
         ).astimezone(UTC)
     except (ValueError, OverflowError):
-        message = f"'{field}' is not a valid RFC 3339 timestamp: {value[:64]!r}"
-        raise FieldError(field, message) from None
+        return _INVALID
     return None if moment == ZERO_TIME else moment
 
 
