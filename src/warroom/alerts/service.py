@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from warroom.alerts import store
 from warroom.alerts.context import PipelineConfig
@@ -325,21 +325,60 @@ def _quiet(row: Any, change: str) -> bool:
     return change == "same" and row.incident_id is not None
 
 
+@dataclass(slots=True)
+class _IncidentView:
+    """What correlation reads of a locked incident. The ORM object is loaded only when
+    the batch acts on the incident (reopen, raise severity): most batches only attach."""
+
+    id: uuid.UUID
+    number: int
+    status: str
+    severity: str
+    resolved_at: datetime | None
+    orm: Incident | None = None
+
+    @property
+    def reference(self) -> str:
+        return f"INC-{self.number}"
+
+    @classmethod
+    def of(cls, incident: Incident) -> _IncidentView:
+        return cls(incident.id, incident.number, incident.status, incident.severity,
+                   incident.resolved_at, incident)
+
+    def load(self, session: Session) -> Incident:
+        if self.orm is None:
+            self.orm = session.get(Incident, self.id)  # locked already
+            assert self.orm is not None
+        return self.orm
+
+    def sync(self) -> None:
+        """Read back what acting on the ORM object changed."""
+        assert self.orm is not None
+        self.status, self.severity = self.orm.status, self.orm.severity
+        self.resolved_at = self.orm.resolved_at
+
+
+_INCIDENT_VIEW = (Incident.id, Incident.number, Incident.status, Incident.severity,
+                  Incident.resolved_at)
+
+
 @dataclass
 class _Locked:
     """The groups and incidents a batch locked, by key: looked up once per alert."""
 
     groups: dict[str, store.Group] = field(default_factory=dict)
-    incidents: dict[uuid.UUID, Incident] = field(default_factory=dict)
+    incidents: dict[uuid.UUID, _IncidentView] = field(default_factory=dict)
 
-    def incident(self, session: Session, incident_id: uuid.UUID | None) -> Incident | None:
+    def incident(self, session: Session, incident_id: uuid.UUID | None) -> _IncidentView | None:
         if incident_id is None:
             return None
         found = self.incidents.get(incident_id)
         if found is None:
-            found = session.get(Incident, incident_id)
-            if found is not None:
-                self.incidents[incident_id] = found
+            row = session.execute(select(*_INCIDENT_VIEW).where(Incident.id == incident_id)
+                                  .with_for_update()).first()
+            if row is not None:
+                found = self.incidents[incident_id] = _IncidentView(*row)
         return found
 
 
@@ -358,17 +397,16 @@ def _lock_in_order(session: Session, rows: list[_State], changes: dict[str, str]
     incident_ids |= {g.incident_id for g in locked.groups.values() if g.incident_id is not None}
     ordered = sorted(incident_ids, key=str)
     for i in range(0, len(ordered), CHUNK):
-        locked.incidents.update((i.id, i) for i in session.scalars(
-            select(Incident).where(Incident.id.in_(ordered[i:i + CHUNK]))
-            .order_by(Incident.id).with_for_update()
-            .options(lazyload(Incident.services), lazyload(Incident.roles))
-            .execution_options(populate_existing=True)))
+        for row in session.execute(select(*_INCIDENT_VIEW)
+                                   .where(Incident.id.in_(ordered[i:i + CHUNK]))
+                                   .order_by(Incident.id).with_for_update()):
+            locked.incidents[row.id] = _IncidentView(*row)
     return locked
 
 
 def _effects(
-    session: Session, locked: _Locked, row: _State, change: str, cfg: PipelineConfig, sender: Sender,
-    now: datetime, out: Outcome, batch: _Batch,
+    session: Session, locked: _Locked, row: _State, change: str, cfg: PipelineConfig,
+    sender: Sender, now: datetime, out: Outcome, batch: _Batch,
 ) -> uuid.UUID | None:
     """Apply one alert's incident effects; returns the incident it newly attaches to."""
     if row.status == "resolved":
@@ -429,9 +467,9 @@ def _more_severe(cfg: PipelineConfig, a: str, b: str) -> bool:
 
 
 def _correlate(
-    session: Session, locked: _Locked, row: _State, route: RouteMatch, cfg: PipelineConfig, sender: Sender,
-    now: datetime, out: Outcome,
-) -> Incident:
+    session: Session, locked: _Locked, row: _State, route: RouteMatch, cfg: PipelineConfig,
+    sender: Sender, now: datetime, out: Outcome,
+) -> _IncidentView:
     """The incident this alert's group feeds, opening or reopening one per the route."""
     key = row.group_key
     group = locked.groups.get(key)
@@ -450,13 +488,14 @@ def _correlate(
             return incident
         if (status is Status.RESOLVED and incident.resolved_at is not None
                 and now - incident.resolved_at <= settings.reopen_window):
-            incidents.act(session, incident, Action.REOPEN, actor=sender.name, now=now,
-                          note=f"alert {row.labels.get('alertname', row.fingerprint)} fired again",
-                          source=Source.MONITORING)
+            name = row.labels.get("alertname", row.fingerprint)
+            incidents.act(session, incident.load(session), Action.REOPEN, actor=sender.name,
+                          now=now, note=f"alert {name} fired again", source=Source.MONITORING)
+            incident.sync()
             group.last_alert_at, group.changed = now, True
             out.touch(row.fingerprint, incident.reference)
             return incident
-    incident = _open_incident(session, row, route, cfg, sender, now)
+    incident = _IncidentView.of(_open_incident(session, row, route, cfg, sender, now))
     locked.incidents[incident.id] = incident
     group.incident_id, group.last_alert_at, group.changed = incident.id, now, True
     out.incidents_opened.append(incident.reference)
@@ -505,11 +544,13 @@ def _open_incident(session: Session, row: _State, route: RouteMatch, cfg: Pipeli
     return incident
 
 
-def _raise_severity(session: Session, incident: Incident, row: _State, route: RouteMatch,
-                    cfg: PipelineConfig, sender: Sender, now: datetime) -> None:
+def _raise_severity(session: Session, incident: _IncidentView, row: _State,
+                    route: RouteMatch, cfg: PipelineConfig, sender: Sender,
+                    now: datetime) -> None:
     severity = _severity_of(row, route, cfg)
     if _more_severe(cfg, severity, incident.severity):
-        old, incident.severity = incident.severity, severity
+        old = incident.severity
+        incident.load(session).severity = incident.severity = severity
         timeline.append(
             session, incident.id, kind="incident.severity_changed",
             type=EntryType.SEVERITY_CHANGE, at=now, source=Source.MONITORING, actor=sender.name,
