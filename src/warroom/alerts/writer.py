@@ -31,6 +31,7 @@ from warroom.alerts import service as pipeline
 from warroom.alerts.context import PipelineConfig
 from warroom.alerts.model import IncomingAlert
 from warroom.db import Database
+from warroom.observability.metrics import Metrics
 
 log = logging.getLogger("warroom.alerts")
 
@@ -63,8 +64,9 @@ class Submission:
 class AlertWriter:
     """One per process; its thread starts with the first submission."""
 
-    def __init__(self, db: Database, cfg: Callable[[], PipelineConfig]) -> None:
-        self.db, self._cfg = db, cfg
+    def __init__(self, db: Database, cfg: Callable[[], PipelineConfig],
+                 metrics: Metrics | None = None) -> None:
+        self.db, self._cfg, self.metrics = db, cfg, metrics
         self._queue: queue.SimpleQueue[Submission | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -134,6 +136,7 @@ class AlertWriter:
         return batch, False
 
     def _write(self, batch: list[Submission]) -> None:
+        started = time.perf_counter()
         try:
             results = self._retrying(lambda session: self._apply(session, batch))
         except Exception:
@@ -150,6 +153,9 @@ class AlertWriter:
             return
         for s, outcome in zip(batch, results, strict=True):
             s.future.set_result(outcome)
+        if self.metrics is not None:
+            self.metrics.ingest_batch_requests.observe(len(batch))
+            self.metrics.ingest_batch_seconds.observe(time.perf_counter() - started)
 
     def _retrying(self, work: Callable[[Session], list[pipeline.Outcome]]
                   ) -> list[pipeline.Outcome]:

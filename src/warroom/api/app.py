@@ -79,7 +79,7 @@ def create_app(
     pipeline = PipelineConfig.from_config(config, policy)
     app.state.warroom = AppState(settings=settings, config=config, db=db, policy=policy,
                                  pipeline=pipeline, metrics=metrics, escalation=escalation,
-                                 writer=AlertWriter(db, lambda: pipeline),
+                                 writer=AlertWriter(db, lambda: pipeline, metrics),
                                  integration_keys=KeyCache(db))
     errors.install(app)
     # The monitoring-facing routes first: routes are tried in order, and these take the

@@ -85,6 +85,13 @@ class Metrics:
                                   ["channel", "outcome"], registry=r)
         self.dead_letters = Counter("warroom_dead_letters_total",
                                     "Deliveries given up on", ["channel"], registry=r)
+        self.ingest_batch_requests = Histogram(
+            "warroom_ingest_batch_requests", "Ingest requests committed per transaction "
+            "(concurrent requests are merged)", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+            registry=r)
+        self.ingest_batch_seconds = Histogram(
+            "warroom_ingest_batch_seconds", "Time to apply and commit one merged ingest batch",
+            buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5), registry=r)
         self.request_latency = Histogram("warroom_http_request_duration_seconds",
                                          "HTTP request latency", ["method", "route", "status"],
                                          registry=r)
