@@ -35,7 +35,7 @@ from warroom.observability.metrics import Metrics
 
 log = logging.getLogger("warroom.alerts")
 
-MAX_BATCH_ALERTS = 5000  # per transaction: amortises well, keeps a batch well under 1 s
+MAX_BATCH_ALERTS = 1000  # per transaction: amortises well, bounds memory and latency
 ATTEMPTS = 4
 
 
