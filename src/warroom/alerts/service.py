@@ -241,6 +241,31 @@ def ingest(
     active = cfg.silences.get(session, now)
     firing = _firing_after(session, cfg, latest)
     routed = {fp: _route(latest[fp], cfg, sender, active, firing, now) for fp in fingerprints}
+    states, changes = _store(session, latest, routed, counts, sender, now, out)
+    ordered = [states[fp] for fp in fingerprints]
+    locked = _lock_in_order(session, ordered, changes)
+    batch = _Batch()
+    attached: list[tuple[str, uuid.UUID]] = []
+    for state in ordered:
+        incident_id = _effects(session, locked, state, changes[state.fingerprint], cfg, sender,
+                               now, out, batch)
+        if incident_id is not None:
+            attached.append((state.fingerprint, incident_id))
+    store.attach(session, attached)
+    store.save_groups(session, locked.groups.values())
+    del locked
+    _finish(session, batch, cfg, sender, now, out)
+    session.flush()
+    return out
+
+
+def _store(
+    session: Session, latest: dict[str, IncomingAlert], routed: dict[str, _Routed],
+    counts: dict[str, int], sender: Sender, now: datetime, out: Outcome,
+) -> tuple[dict[str, _State], dict[str, str]]:
+    """Insert the new alerts and update the known ones; say what changed for each.
+    `routed` is in fingerprint order, the order rows are locked in."""
+    fingerprints = list(routed)
     known = store.lock_known(session, fingerprints)
     unknown = [fp for fp in fingerprints if fp not in known]
     inserted = store.insert_new(session, [
@@ -282,21 +307,7 @@ def ingest(
     store.touch(session, touch)
     store.touch_routed(session, touch_routed)
     store.rewrite(session, rewrite)
-    ordered = [states[fp] for fp in fingerprints]
-    locked = _lock_in_order(session, ordered, changes)
-    batch = _Batch()
-    attached: list[tuple[str, uuid.UUID]] = []
-    for state in ordered:
-        incident_id = _effects(session, locked, state, changes[state.fingerprint], cfg, sender,
-                               now, out, batch)
-        if incident_id is not None:
-            attached.append((state.fingerprint, incident_id))
-    store.attach(session, attached)
-    store.save_groups(session, locked.groups.values())
-    del locked
-    _finish(session, batch, cfg, sender, now, out)
-    session.flush()
-    return out
+    return states, changes
 
 
 def _change(stored: store.StoredAlert, a: IncomingAlert) -> str:

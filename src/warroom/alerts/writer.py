@@ -35,6 +35,7 @@ from warroom.observability.metrics import Metrics
 
 log = logging.getLogger("warroom.alerts")
 
+POSTGRES_WRITERS = 2
 MAX_BATCH_ALERTS = 1000  # per transaction: amortises well, bounds memory and latency
 ATTEMPTS = 4
 
@@ -68,7 +69,10 @@ class AlertWriter:
                  metrics: Metrics | None = None) -> None:
         self.db, self._cfg, self.metrics = db, cfg, metrics
         self._queue: queue.SimpleQueue[Submission | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        # SQLite has one writer, so one thread; on PostgreSQL a few, so that one batch's
+        # round trips to the server overlap with the next batch's work.
+        self.threads = 1 if db.is_sqlite else POSTGRES_WRITERS
+        self._workers: list[threading.Thread] = []
         self._start_lock = threading.Lock()
 
     def submit(self, submission: Submission) -> concurrent.futures.Future[pipeline.Outcome]:
@@ -86,21 +90,24 @@ class AlertWriter:
         return await asyncio.wrap_future(self.submit(submission))
 
     def close(self, timeout: float = 10.0) -> None:
-        """Finish what is queued and stop the thread."""
-        thread = self._thread
-        if thread is not None:
+        """Finish what is queued and stop the threads."""
+        with self._start_lock:
+            workers, self._workers = self._workers, []
+        for _ in workers:
             self._queue.put(None)
-            thread.join(timeout)
-            self._thread = None
+        for worker in workers:
+            worker.join(timeout)
 
     def _ensure_started(self) -> None:
-        if self._thread is not None:
+        if self._workers:
             return
         with self._start_lock:
-            if self._thread is None:
-                thread = threading.Thread(target=self._run, name="warroom-alerts", daemon=True)
-                thread.start()
-                self._thread = thread
+            if not self._workers:
+                for n in range(self.threads):
+                    worker = threading.Thread(target=self._run, name=f"warroom-alerts-{n}",
+                                              daemon=True)
+                    worker.start()
+                    self._workers.append(worker)
 
     # ------------------------------------------------------------------ the writer thread
 
