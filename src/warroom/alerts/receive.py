@@ -153,7 +153,7 @@ def _record(state: AppState, integration: Integration, outcome: pipeline.Outcome
                         "incident": ", ".join(sorted(outcome.incidents_touched))})
 
 
-INLINE_PARSE_BYTES = 64 * 1024  # bigger bodies are parsed off the event loop
+INLINE_PARSE_BYTES = 1024 * 1024  # bigger bodies are parsed off the event loop
 
 
 @dataclass

@@ -57,7 +57,8 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
         return set()
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        session.connection().exec_driver_sql(_SQLITE_INSERT, [_sqlite_row(r) for r in rows])
+        values = _SqliteValues()
+        session.connection().exec_driver_sql(_SQLITE_INSERT, [values.row(r) for r in rows])
         return {r["fingerprint"] for r in rows}
     if dialect == "postgresql":
         return _pg_insert(session, rows)
@@ -106,21 +107,36 @@ _TIMES = {"starts_at", "ends_at", "first_seen_at", "last_seen_at", "updated_at"}
 _UUIDS = {"integration_id", "incident_id"}
 
 
-def _sqlite_value(name: str, value: Any) -> Any:
-    """A value as SQLAlchemy's column types store it on SQLite (what they read back)."""
-    if value is None:
-        return None
-    if name in _JSON:
+class _SqliteValues:
+    """Row values as SQLAlchemy's column types store them on SQLite (what they read back):
+    JSON as text, UUIDs as 32 hex digits, times as naive UTC text. A batch shares a few
+    timestamps (now, the start and end Prometheus repeats), so each is formatted once."""
+
+    def __init__(self) -> None:
+        self._times: dict[datetime, str] = {}
+        self._converters = [self._json if name in _JSON else self._time if name in _TIMES
+                            else self._uuid if name in _UUIDS else None for name in _COLUMNS]
+
+    def row(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        values = [row[name] for name in _COLUMNS]
+        for i, convert in enumerate(self._converters):
+            if convert is not None and values[i] is not None:
+                values[i] = convert(values[i])
+        return tuple(values)
+
+    @staticmethod
+    def _json(value: Any) -> str:
         return orjson.dumps(value).decode()
-    if name in _TIMES:
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if name in _UUIDS:
+
+    def _time(self, value: datetime) -> str:
+        text = self._times.get(value)
+        if text is None:
+            text = self._times[value] = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return text
+
+    @staticmethod
+    def _uuid(value: uuid.UUID) -> str:
         return value.hex
-    return value
-
-
-def _sqlite_row(row: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(_sqlite_value(name, row[name]) for name in _COLUMNS)
 
 
 def lock_known(session: Session, fingerprints: Sequence[str]) -> dict[str, StoredAlert]:
