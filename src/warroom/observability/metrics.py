@@ -95,17 +95,30 @@ class Metrics:
         self.request_latency = Histogram("warroom_http_request_duration_seconds",
                                          "HTTP request latency", ["method", "route", "status"],
                                          registry=r)
+        self._by_format: dict[str, tuple[Any, ...]] = {}
         if db is not None:
             r.register(_DatabaseGauges(db))
 
     def record_ingest(self, fmt: str, outcome: Any, rejected: int = 0) -> None:
-        self.alerts_received.labels(fmt).inc(outcome.received)
-        self.alerts_new.labels(fmt).inc(outcome.new)
-        self.alerts_deduplicated.labels(fmt).inc(outcome.deduplicated)
-        self.alerts_suppressed.labels(fmt).inc(outcome.suppressed)
-        self.incidents_opened.labels(fmt).inc(len(outcome.incidents_opened))
+        received, new, deduplicated, suppressed, opened = self._ingest_counters(fmt)
+        received.inc(outcome.received)
+        new.inc(outcome.new)
+        deduplicated.inc(outcome.deduplicated)
+        suppressed.inc(outcome.suppressed)
+        if outcome.incidents_opened:
+            opened.inc(len(outcome.incidents_opened))
         if rejected:
             self.alerts_rejected.labels(fmt).inc(rejected)
+
+    def _ingest_counters(self, fmt: str) -> tuple[Any, ...]:
+        """The per-format counters, looked up once (ingest records on every request)."""
+        found = self._by_format.get(fmt)
+        if found is None:
+            found = self._by_format[fmt] = tuple(
+                c.labels(fmt) for c in (self.alerts_received, self.alerts_new,
+                                        self.alerts_deduplicated, self.alerts_suppressed,
+                                        self.incidents_opened))
+        return found
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
