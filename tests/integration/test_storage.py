@@ -75,3 +75,12 @@ def test_sqlite_runs_in_wal_mode(db: Database) -> None:
     with db.reading() as session:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_head_revisions_read_from_the_files_match_alembic(db: Database) -> None:
+    from alembic.script import ScriptDirectory
+
+    from warroom.db.migrate import alembic_config, head_revisions, is_current
+
+    assert head_revisions() == set(ScriptDirectory.from_config(alembic_config(db)).get_heads())
+    assert is_current(db)  # the test database is migrated

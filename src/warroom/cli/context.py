@@ -8,7 +8,7 @@ from pathlib import Path
 from warroom.cli.backend import Backend, HttpBackend, LocalBackend
 from warroom.config import WarroomConfig, load_config
 from warroom.db import Database
-from warroom.db.migrate import pending, upgrade
+from warroom.db.migrate import is_current, pending, upgrade
 from warroom.errors import ConfigError
 from warroom.settings import Settings, load_settings
 
@@ -24,6 +24,8 @@ def settings_from(config: Path | None = None, database_url: str | None = None,
 def open_database(settings: Settings, *, migrate: bool) -> Database:
     """The configured database; the embedded SQLite default is migrated on demand."""
     db = Database(settings.sqlalchemy_url)
+    if is_current(db):
+        return db
     todo = pending(db)
     if todo and (migrate or settings.is_sqlite):
         upgrade(db)

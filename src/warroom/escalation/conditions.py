@@ -10,8 +10,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-import celpy
-
 from warroom.incidents.models import Incident
 
 
@@ -19,13 +17,20 @@ class ConditionError(ValueError):
     pass
 
 
-_ENV = celpy.Environment()
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    """The CEL environment, built on first use: most configurations have no conditions,
+    and cel-python with its parser is several MiB a server need not hold for nothing."""
+    import celpy
+
+    return celpy.Environment()
 
 
 @lru_cache(maxsize=512)
 def compile_condition(expression: str) -> Any:
+    env = _environment()
     try:
-        return _ENV.program(_ENV.compile(expression))
+        return env.program(env.compile(expression))
     except Exception as exc:  # celpy raises its own parse errors
         raise ConditionError(f"invalid condition {expression!r}: {exc}") from None
 
@@ -42,12 +47,16 @@ def activation(incident: Incident, now: datetime) -> dict[str, Any]:
         "error_rate_pct": float(incident.error_rate_pct or 0.0),
         "acknowledged": incident.acknowledged_at is not None,
     }
+    import celpy
+
     minutes = (now - incident.triggered_at).total_seconds() / 60.0
     return {"incident": celpy.json_to_cel(fields), "minutes_open": celpy.json_to_cel(minutes)}
 
 
 def holds(expression: str, incident: Incident, now: datetime) -> bool:
     """Whether the condition holds; an evaluation error counts as not holding."""
+    import celpy
+
     try:
         result = compile_condition(expression).evaluate(activation(incident, now))
     except Exception:

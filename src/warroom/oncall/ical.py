@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-
-from icalendar import Calendar, Event
+from typing import TYPE_CHECKING
 
 from warroom.oncall.config import Schedule
 from warroom.oncall.rotation import require_aware
 from warroom.oncall.schedule import Shift, shifts
+
+if TYPE_CHECKING:  # imported where used: only calendar exports need it
+    from icalendar import Calendar, Event
 
 #: Extra range resolved on each side so boundary shifts are exported whole.
 PAD = timedelta(days=8)
@@ -36,6 +38,8 @@ def _window_shifts(schedule: Schedule, start: datetime, end: datetime) -> list[S
 
 
 def _calendar(name: str) -> Calendar:
+    from icalendar import Calendar
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -45,6 +49,8 @@ def _calendar(name: str) -> Calendar:
 
 
 def _event(schedule: Schedule, shift: Shift, summary: str, stamp: datetime | None) -> Event:
+    from icalendar import Event
+
     ev = Event()
     ev.add("uid", shift_uid(schedule.id, shift))
     ev.add("dtstamp", require_aware(stamp, "stamp") if stamp else shift.start)
