@@ -290,7 +290,7 @@ def _store(
                 params.update(_route_params(r), hash=a.content_hash, st=a.status.value,
                               lab=a.labels, ann=a.annotations, sum=a.summary[:4000],
                               sev=_hint(a), gen=a.generator_url, rawv=a.raw,
-                              starts=a.starts_at if change == "refired" else stored.starts_at)
+                              starts=a.starts_at if change == "refired" else None)
                 rewrite.append(params)
             elif _rerouted(stored, r):
                 touch_routed.append(params | _route_params(r))

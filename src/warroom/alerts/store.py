@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,6 @@ class StoredAlert:
     fingerprint: str
     content_hash: str
     status: str
-    starts_at: datetime
     route_id: str | None
     group_key: str | None
     service: str | None
@@ -41,7 +40,7 @@ class StoredAlert:
     incident_id: uuid.UUID | None
 
 
-_STORED_COLUMNS = (_C.fingerprint, _C.content_hash, _C.status, _C.starts_at, _C.route_id,
+_STORED_COLUMNS = (_C.fingerprint, _C.content_hash, _C.status, _C.route_id,
                    _C.group_key, _C.service, _C.suppressed, _C.incident_id)
 
 
@@ -114,7 +113,7 @@ class _SqliteValues:
 
     def __init__(self) -> None:
         self._times: dict[datetime, str] = {}
-        self._converters = [self._json if name in _JSON else self._time if name in _TIMES
+        self._converters = [self._json if name in _JSON else self.time if name in _TIMES
                             else self._uuid if name in _UUIDS else None for name in _COLUMNS]
 
     def row(self, row: dict[str, Any]) -> tuple[Any, ...]:
@@ -128,7 +127,7 @@ class _SqliteValues:
     def _json(value: Any) -> str:
         return orjson.dumps(value).decode()
 
-    def _time(self, value: datetime) -> str:
+    def time(self, value: datetime) -> str:
         text = self._times.get(value)
         if text is None:
             text = self._times[value] = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -144,12 +143,28 @@ def lock_known(session: Session, fingerprints: Sequence[str]) -> dict[str, Store
     write transaction already excludes other writers). Locks are taken in the caller's
     (sorted) order, so concurrent batches queue instead of deadlocking."""
     found: dict[str, StoredAlert] = {}
+    sqlite_db = session.get_bind().dialect.name == "sqlite"
     for i in range(0, len(fingerprints), CHUNK):
-        query = (select(*_STORED_COLUMNS).where(_C.fingerprint.in_(fingerprints[i:i + CHUNK]))
+        chunk = fingerprints[i:i + CHUNK]
+        if sqlite_db:  # the every-batch statement, without per-row type processing
+            marks = ", ".join("?" * len(chunk))
+            rows = session.connection().exec_driver_sql(
+                f"SELECT {_STORED_NAMES} FROM alerts WHERE fingerprint IN ({marks})",
+                tuple(chunk))
+            for fp, hash_, status, route, group, service, suppressed, incident in rows:
+                found[fp] = StoredAlert(
+                    fp, hash_, status, route, group, service,
+                    orjson.loads(suppressed) if suppressed else {},
+                    uuid.UUID(hex=incident) if incident else None)
+            continue
+        query = (select(*_STORED_COLUMNS).where(_C.fingerprint.in_(chunk))
                  .order_by(_C.fingerprint).with_for_update())
         for row in session.execute(query):
             found[row.fingerprint] = StoredAlert(*row)
     return found
+
+
+_STORED_NAMES = ", ".join(c.name for c in _STORED_COLUMNS)
 
 
 _TOUCH = (update(TABLE).where(_C.fingerprint == bindparam("fp"))
@@ -161,7 +176,7 @@ _REWRITE = _TOUCH_ROUTED.values(
     content_hash=bindparam("hash"), status=bindparam("st"), labels=bindparam("lab"),
     annotations=bindparam("ann"), summary=bindparam("sum"), severity_hint=bindparam("sev"),
     generator_url=bindparam("gen"), raw=bindparam("rawv"), updated_at=bindparam("now"),
-    starts_at=bindparam("starts"))
+    starts_at=func.coalesce(bindparam("starts", type_=_C.starts_at.type), _C.starts_at))
 
 
 def _run(session: Session, stmt: Any, params: list[dict[str, Any]]) -> None:
@@ -171,8 +186,17 @@ def _run(session: Session, stmt: Any, params: list[dict[str, Any]]) -> None:
 
 def touch(session: Session, params: list[dict[str, Any]]) -> None:
     """Unchanged repeats: count and last-seen (keys fp, n, now, ends)."""
-    if params:
-        _run(session, _TOUCH, params)
+    if not params:
+        return
+    if session.get_bind().dialect.name == "sqlite":  # Prometheus' resends: the common case
+        values = _SqliteValues()
+        session.connection().exec_driver_sql(
+            "UPDATE alerts SET receive_count = receive_count + ?, last_seen_at = ?, "
+            "ends_at = ? WHERE fingerprint = ?",
+            [(p["n"], values.time(p["now"]), values.time(p["ends"]) if p["ends"] else None,
+              p["fp"]) for p in params])
+        return
+    _run(session, _TOUCH, params)
 
 
 def touch_routed(session: Session, params: list[dict[str, Any]]) -> None:
