@@ -8,7 +8,8 @@ notification fan-out the dispatcher sustains to a local webhook sink.
 
 The engine runs in this process exactly as `warroom serve` runs it: `Engine(default_jobs(...))`
 (timers: woken when the next timer falls due, polling at least every 50 ms; deliveries every
-0.2 s, holding back while timers fire; alert expiry every 5 s; each on its own thread).
+0.2 s, holding back while timers fire; alert expiry every 5 s; on SQLite, WAL checkpoints
+every 0.25 s, also holding back while timers fire; each on its own thread).
 See bench/README.md for what is measured and the caveats.
 """
 
@@ -426,13 +427,15 @@ class Bench:
     # ---- running
 
     def engine(self, which: str):  # type: ignore[no-untyped-def]
-        from warroom.engine import Engine
-        from warroom.engine.jobs import deliveries_job, default_jobs, timers_job
+        from warroom.engine import Engine, Priority
+        from warroom.engine.jobs import checkpoint_job, default_jobs, deliveries_job, timers_job
 
         if which == "serve":
             return Engine(default_jobs(self.db, self.pipeline, self.setup, self.dispatcher))
-        if which == "timers":
-            return Engine([timers_job(self.db, self.setup)])
+        if which == "timers":  # as in serve, without the dispatcher
+            priority, sqlite = Priority(), self.db.is_sqlite
+            jobs = [timers_job(self.db, self.setup, priority=priority, checkpointed=sqlite)]
+            return Engine(jobs + ([checkpoint_job(self.db, priority=priority)] if sqlite else []))
         if which == "deliveries":
             return Engine([deliveries_job(self.dispatcher)])
         raise ValueError(which)

@@ -5,6 +5,7 @@ every outcome is on the incident's timeline; escalation never waits for a send."
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -134,3 +135,27 @@ def test_a_failing_channel_never_blocks_the_next_level(db: Database, servers) ->
     with db.transaction() as session:
         firing.fire_due(session, setup, T0 + timedelta(minutes=1))
     assert [r[:2] for r in rows(db, ref)] == [("alice", "hook"), ("bob", "hook")]
+
+
+def test_the_sends_of_a_claim_are_in_flight_together(db: Database, servers) -> None:
+    # A provider answers in tens to hundreds of milliseconds: one send at a time would cap
+    # a burst's pages at a few per second. The fake answers only once both are in flight.
+    primary, backup = servers
+    both = threading.Barrier(2, timeout=10)
+    answer = primary._handle
+
+    def handle(handler: object) -> None:
+        both.wait()
+        answer(handler)  # type: ignore[arg-type]
+
+    primary._handle = handle  # type: ignore[method-assign]
+    dispatcher, setup, first = setup_env(db, primary, backup)
+    with db.transaction() as session:
+        second = str(incidents.declare(session, IncidentCreate(title="api down", severity="SEV2",
+                                                               service="web"),
+                                       actor="t", now=T0).id)
+    with db.transaction() as session:
+        firing.fire_due(session, setup, T0)
+    assert dispatcher.run_once(T0) == 2
+    assert rows(db, first) == rows(db, second) == [("alice", "hook", "delivered", 1)]
+    dispatcher.close()

@@ -280,3 +280,31 @@ def test_a_stale_timer_in_a_batch_is_marked_done_without_paging(db, setup) -> No
         statuses = session.scalars(select(Timer.status).where(
             Timer.incident_id == inc.id, Timer.kind == "escalation")).all()
     assert statuses == ["done"]
+
+
+def test_a_fired_level_reads_back_through_the_models_as_written(db, setup) -> None:
+    # On SQLite the firing writes its rows with plain DB-API statements: the values must
+    # be exactly what the ORM's column types would have stored (UUIDs, UTC times, JSON).
+    ref = declare(db)
+    fire(db, setup, T0 + timedelta(seconds=1))
+    with db.reading() as session:
+        inc = incidents.require_incident(session, ref)
+        delivery = session.scalars(select(Delivery).where(Delivery.incident_id == inc.id)).one()
+        assert delivery.idempotency_key == f"{inc.id}:g1:c0:l0:alice:mail"
+        assert (delivery.created_at, delivery.next_attempt_at) == (T0 + timedelta(seconds=1),) * 2
+        assert (delivery.status, delivery.attempts, delivery.level) == ("pending", 0, 0)
+        entry = next(e for e in timeline.entries(session, inc.id)
+                     if e.kind == "escalation.level_notified")
+        assert entry.at == T0 + timedelta(seconds=1) and entry.incident_id == inc.id
+        assert entry.details == {"level": 0, "cycle": 0, "targets": {"schedule:primary": ["alice"]},
+                                 "deliveries": 1, "due_at": T0.isoformat(), "nobody_on_call": []}
+        nxt = session.scalars(select(Timer).where(Timer.incident_id == inc.id,
+                                                  Timer.kind == "escalation",
+                                                  Timer.status == "pending")).one()
+        assert nxt.due_at == T0 + timedelta(minutes=5) and nxt.payload == {"level": 1, "cycle": 0}
+        done = session.scalars(select(Timer).where(Timer.incident_id == inc.id,
+                                                   Timer.status == "done")).all()
+        assert {t.fired_at for t in done} == {T0 + timedelta(seconds=1)}
+        state = session.get(Escalation, inc.id)
+        assert state is not None and (state.level, state.cycle) == (0, 0)
+        assert state.updated_at == T0 + timedelta(seconds=1)

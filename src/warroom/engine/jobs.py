@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.orm import Session
+
 from warroom.alerts import service as pipeline
 from warroom.alerts.context import PipelineConfig
 from warroom.clock import utcnow
@@ -36,15 +38,20 @@ def expire_alerts_job(db: Database, cfg: PipelineConfig, interval: float = 5.0) 
 
 
 def fire_until_idle(db: Database, setup: EscalationSetup, metrics: Metrics | None = None,
-                    priority: Priority | None = None) -> int:
+                    priority: Priority | None = None, *, checkpointed: bool = False) -> int:
     """Fire due timers, a batch per transaction, until a batch is not full; how many.
 
     Lag is observed once a batch has committed: a page exists for everyone else only then.
+    `checkpointed` (SQLite, with `checkpoint_job` running): commit without SQLite's
+    automatic checkpoint, which otherwise copies the write-ahead log into the database
+    file and fsyncs it inside the commit of every batch of a burst (~30% of its time).
     """
     performed = 0
     try:
         while True:
             with db.transaction() as session:
+                if checkpointed:
+                    _tune_for_firing(session)
                 report = fire.fire_due(session, setup, utcnow())
             committed = utcnow()
             if not report.due:
@@ -75,12 +82,52 @@ def seconds_to_next_timer(db: Database, interval: float) -> float:
 
 
 def timers_job(db: Database, setup: EscalationSetup, metrics: Metrics | None = None,
-               interval: float = 0.05, priority: Priority | None = None) -> Job:
+               interval: float = 0.05, priority: Priority | None = None, *,
+               checkpointed: bool = False) -> Job:
     """Fire due escalation steps, reminders and condition checks until none is due; then
-    sleep until the next one falls due (polling at least every `interval`)."""
+    sleep until the next one falls due (polling at least every `interval`). Pass
+    `checkpointed` only beside a running `checkpoint_job`."""
     return Job("timers", interval,
-               lambda: fire_until_idle(db, setup, metrics, priority),
+               lambda: fire_until_idle(db, setup, metrics, priority, checkpointed=checkpointed),
                lambda: seconds_to_next_timer(db, interval))
+
+
+NO_AUTOCHECKPOINT = "PRAGMA wal_autocheckpoint=0"
+#: Per-connection settings of the connections that fire timers on SQLite. They outlive
+#: the transaction (the connection returns to the pool with them): its other users are
+#: checkpointed by `checkpoint_job` too, and the larger page cache (32 MiB instead of
+#: 2 MiB) holds a burst's timers, escalations and indexes: ~7% less time per burst.
+FIRING_PRAGMAS = (NO_AUTOCHECKPOINT, "PRAGMA cache_size=-32768")
+
+
+def _tune_for_firing(session: Session) -> None:
+    connection = session.connection()
+    if not connection.info.get("warroom.firing"):
+        for pragma in FIRING_PRAGMAS:
+            connection.exec_driver_sql(pragma)
+        connection.info["warroom.firing"] = True
+
+
+def checkpoint_job(db: Database, interval: float = 0.25,
+                   priority: Priority | None = None) -> Job:
+    """SQLite: copy the write-ahead log into the database file on this thread, outside any
+    transaction and without the write lock (a passive checkpoint), so the firing thread's
+    commits do not. Like sends, it holds back while a burst of timers is being fired (a
+    concurrent checkpoint still slows the firing by ~20%: its writes and fsync compete
+    with the log's), at most `priority.max_wait` at a time, so the log stays bounded."""
+
+    def run() -> int:
+        if priority is not None:
+            priority.wait()
+        raw = db.engine.raw_connection()
+        try:
+            busy, frames, done = raw.driver_connection.execute(
+                "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            raw.close()
+        return 0 if busy else max(0, done)
+
+    return Job("wal-checkpoint", interval, run)
 
 
 def deliveries_job(dispatcher: Dispatcher, interval: float = 0.2,
@@ -99,5 +146,9 @@ def deliveries_job(dispatcher: Dispatcher, interval: float = 0.2,
 def default_jobs(db: Database, cfg: PipelineConfig, setup: EscalationSetup,
                  dispatcher: Dispatcher, metrics: Metrics | None = None) -> list[Job]:
     priority = Priority()
-    return [expire_alerts_job(db, cfg), timers_job(db, setup, metrics, priority=priority),
+    jobs = [expire_alerts_job(db, cfg),
+            timers_job(db, setup, metrics, priority=priority, checkpointed=db.is_sqlite),
             deliveries_job(dispatcher, priority=priority)]
+    if db.is_sqlite:
+        jobs.append(checkpoint_job(db, priority=priority))
+    return jobs

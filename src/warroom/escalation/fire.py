@@ -2,10 +2,13 @@
 
     claim  UPDATE timers SET status='done' WHERE id IN (due, oldest first, SKIP LOCKED)
            RETURNING ...                                     one statement for the batch
-    lock   the batch's escalations (in incident order), read their incidents
+    read   the batch's incidents and escalations (locked in incident order on PostgreSQL)
     plan   who each (targets, channels, severity) means now: resolved once per batch
-    write  deliveries, timeline entries and next timers: one executemany each;
-           escalation levels: one UPDATE per (level, cycle)
+    write  deliveries, timeline entries, next timers and escalation levels: one
+           executemany each (PostgreSQL: one UPDATE of levels per (level, cycle))
+
+The statements are in `store` (DB-API with pre-converted values on SQLite, Core on
+PostgreSQL); this module decides what the rows are.
 
 At-least-once without a lost step: the claim and everything the step writes commit
 together, so a crash before commit leaves the timers pending for any process to take
@@ -19,35 +22,30 @@ so a slow or failing channel never delays the next step.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Text, cast, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+import orjson
+from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
-from warroom.escalation.models import Escalation, Timer
+from warroom.escalation import store
+from warroom.escalation.models import Escalation
 from warroom.escalation.service import ACTOR, EscalationSetup, check_conditions, next_step
+from warroom.escalation.store import Claimed, State
 from warroom.escalation.targets import choose_channels, resolve_target
 from warroom.incidents.lifecycle import Status
 from warroom.incidents.models import Incident, RoleAssignment
-from warroom.notify import service as deliveries
-from warroom.notify.models import Delivery
 from warroom.timeline.kinds import EntryType, Source
-from warroom.timeline.models import TimelineEntry
-
-TIMERS = Timer.__table__
-ESCALATIONS = Escalation.__table__
-INCIDENTS = Incident.__table__
-ENTRIES = TimelineEntry.__table__
 
 #: Timers per transaction. Large enough that the statements' fixed cost is small next to
 #: the rows', small enough that the first timers of a burst commit well before the last.
 BATCH = 1000
+
+_AUTOMATION = Source.AUTOMATION.value
 
 
 @dataclass
@@ -73,31 +71,42 @@ class _Plan:
     """Who a list of targets means at the batch's `now`, and through which channels."""
 
     resolved: dict[str, list[str]]
-    sends: tuple[tuple[str, str, str, timedelta], ...]  # person, channel id, type, delay
+    sends: tuple[tuple[str, str, str, Any], ...]  # person, channel id, type, stored not-before
     summary: str
     nobody: list[str]
 
 
 class _Batch:
-    """The rows one batch writes, collected and then inserted with one statement each."""
+    """The rows one batch writes, as tuples in the store's column orders and value
+    representation, inserted with one statement per table. A burst repeats a few distinct
+    values (one `now`, one due time, one plan per level), so each is converted once."""
 
-    def __init__(self, setup: EscalationSetup, now: datetime) -> None:
-        self.setup, self.now = setup, now
+    def __init__(self, setup: EscalationSetup, now: datetime, rows: store.Store) -> None:
+        self.setup, self.now, self.store = setup, now, rows
+        self.stamp = rows.time(now)
         self.people = {p.id: p for p in setup.oncall.people}
         self.plans: dict[tuple[tuple[str, ...], tuple[str, ...], str], _Plan] = {}
         self.targets: dict[str, list[str]] = {}
-        self.outbox: list[dict[str, Any]] = []
-        self.entries: list[dict[str, Any]] = []
-        self.timers: list[dict[str, Any]] = []
-        self.levels: dict[uuid.UUID, tuple[int, int]] = {}
+        self.outbox: list[tuple[Any, ...]] = []
+        self.entries: list[tuple[Any, ...]] = []
+        self.timers: list[tuple[Any, ...]] = []
+        self.levels: dict[Any, tuple[int, int]] = {}  # incident id (store's) -> level, cycle
         self._decoded: dict[str, Any] = {}
+        self._encoded: dict[Any, Any] = {}
 
     def decode(self, text: str) -> Any:
         """JSON read as text and decoded once per distinct value: the incidents of a burst
         mostly share one policy snapshot and one timer payload."""
         value = self._decoded.get(text)
         if value is None:
-            value = self._decoded[text] = json.loads(text)
+            value = self._decoded[text] = orjson.loads(text)
+        return value
+
+    def encode(self, key: Any, build: Any) -> Any:
+        """A JSON value in the store's representation, built and converted once per `key`."""
+        value = self._encoded.get(key)
+        if value is None:
+            value = self._encoded[key] = self.store.json(build())
         return value
 
     def plan(self, refs: Sequence[str], via: Sequence[str], severity: str) -> _Plan:
@@ -106,7 +115,7 @@ class _Batch:
         if found is not None:
             return found
         resolved: dict[str, list[str]] = {}
-        sends: list[tuple[str, str, str, timedelta]] = []
+        sends: list[tuple[str, str, str, Any]] = []
         for ref in refs:
             if ref not in self.targets:
                 self.targets[ref] = resolve_target(ref, self.setup.oncall, self.now)
@@ -117,7 +126,8 @@ class _Batch:
                     continue
                 for choice in choose_channels(person, severity, via, self.setup.channels):
                     sends.append((person_id, choice.channel_id,
-                                  self.setup.channels[choice.channel_id], choice.delay))
+                                  self.setup.channels[choice.channel_id],
+                                  self.store.time(self.now + choice.delay)))
         summary = ", ".join(f"{ref} → {', '.join(p) or 'nobody on call'}"
                             for ref, p in resolved.items())
         found = _Plan(resolved, tuple(sends), summary,
@@ -125,136 +135,120 @@ class _Batch:
         self.plans[key] = found
         return found
 
-    def page(self, incident_id: uuid.UUID, plan: _Plan, *, kind: str, key: str,
+    # Incident ids below are in the store's representation (`Claimed.incident_id`).
+
+    def page(self, incident_id: Any, plan: _Plan, *, kind: str, key: str,
              level: int | None) -> int:
-        now = self.now
-        for person_id, channel_id, channel_type, delay in plan.sends:
-            self.outbox.append(deliveries.delivery_row(
-                incident_id=incident_id, person_id=person_id, channel_id=channel_id,
-                channel_type=channel_type, kind=kind, level=level,
-                key=f"{key}:{person_id}:{channel_id}", not_before=now + delay, now=now))
+        stamp = self.stamp
+        for person_id, channel_id, channel_type, not_before in plan.sends:
+            self.outbox.append((f"{key}:{person_id}:{channel_id}"[:300], incident_id, person_id,
+                                channel_id, channel_type, kind, level, "pending", 0,
+                                not_before, stamp, None))
         return len(plan.sends)
 
-    def entry(self, incident_id: uuid.UUID, kind: str, type: EntryType, summary: str,
-              details: dict[str, Any]) -> None:
-        self.entries.append({
-            "incident_id": incident_id, "at": self.now, "kind": kind, "type": type.value,
-            "source": Source.AUTOMATION.value, "actor": ACTOR, "summary": summary,
-            "details": details})
+    def adopt(self, rows: list[dict[str, Any]]) -> None:
+        """Deliveries built as `notify.service.delivery_row` dicts (condition checks)."""
+        conv = self.store
+        for row in rows:
+            self.outbox.append(tuple(
+                conv.uid(row[c]) if c == "incident_id"
+                else conv.time(row[c]) if c in ("next_attempt_at", "created_at")
+                else row.get(c) for c in store.DELIVERY_COLUMNS))
 
-    def timer(self, incident_id: uuid.UUID, kind: str, due: datetime, generation: int = 1,
+    def entry(self, incident_id: Any, kind: str, type: EntryType, summary: str,
+              details: Any) -> None:
+        """`details` in the store's JSON representation (see `encode`)."""
+        self.entries.append((incident_id, self.stamp, kind, type.value,
+                             _AUTOMATION, ACTOR, summary, details))
+
+    def timer(self, incident_id: Any, kind: str, due: datetime, generation: int = 1,
               **payload: Any) -> None:
-        self.timers.append({
-            "incident_id": incident_id, "kind": kind, "due_at": due, "generation": generation,
-            "status": "pending", "payload": payload, "created_at": self.now})
+        body = self.encode(("timer", *payload.items()), lambda: payload)
+        self.timers.append((incident_id, kind, self.store.time(due),
+                            generation, "pending", body, self.stamp))
 
-    def write(self, session: Session) -> None:
-        if self.outbox:
-            dialect = session.get_bind().dialect.name
-            into = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            stmt = into(Delivery.__table__).on_conflict_do_nothing(
-                index_elements=["idempotency_key"])
-            session.execute(stmt, self.outbox)
-        if self.entries:
-            session.execute(insert(ENTRIES), self.entries)
-        if self.timers:
-            session.execute(insert(TIMERS), self.timers)
-        groups: dict[tuple[int, int], list[uuid.UUID]] = {}
-        for incident_id, at in self.levels.items():
-            groups.setdefault(at, []).append(incident_id)
-        for (level, cycle), ids in groups.items():
-            session.execute(update(ESCALATIONS).where(ESCALATIONS.c.incident_id.in_(ids))
-                            .values(level=level, cycle=cycle, updated_at=self.now))
+    def write(self) -> None:
+        self.store.write(self.outbox, self.entries, self.timers, self.levels, self.now)
 
 
-def claim(session: Session, now: datetime, limit: int) -> list[Row[Any]]:
+def claim(session: Session, now: datetime, limit: int) -> list[Claimed]:
     """Mark up to `limit` due timers done and return them, oldest first. Concurrent
     workers skip the rows another one holds (PostgreSQL); SQLite has one writer anyway."""
-    due = (select(TIMERS.c.id).where(TIMERS.c.status == "pending", TIMERS.c.due_at <= now)
-           .order_by(TIMERS.c.due_at, TIMERS.c.id).limit(limit)
-           .with_for_update(skip_locked=True))
-    rows = session.execute(
-        update(TIMERS).where(TIMERS.c.id.in_(due.scalar_subquery()))
-        .values(status="done", fired_at=now)
-        .returning(TIMERS.c.id, TIMERS.c.incident_id, TIMERS.c.kind, TIMERS.c.due_at,
-                   TIMERS.c.generation, cast(TIMERS.c.payload, Text).label("payload"))).all()
-    return sorted(rows, key=lambda r: (r.due_at, r.id))
+    return store.for_session(session).claim(now, limit)
 
 
 def fire_due(session: Session, setup: EscalationSetup, now: datetime,
              limit: int = BATCH) -> FireReport:
     """Perform up to `limit` due timers in the caller's transaction."""
     report = FireReport(now=now)
-    timers = claim(session, now, limit)
+    rows = store.for_session(session)
+    timers = rows.claim(now, limit)
     if not timers:
         return report
-    ids = sorted({t.incident_id for t in timers}, key=str)
-    # Locked in incident order so two workers never wait on each other in a cycle; an
-    # acknowledgement holding one makes us wait for it, then see its new generation.
-    states = {r.incident_id: r for r in session.execute(
-        select(ESCALATIONS.c.incident_id, ESCALATIONS.c.status, ESCALATIONS.c.generation,
-               cast(ESCALATIONS.c.snapshot, Text).label("snapshot"))
-        .where(ESCALATIONS.c.incident_id.in_(ids))
-        .order_by(ESCALATIONS.c.incident_id).with_for_update())}
-    incidents = {r.id: r for r in session.execute(
-        select(INCIDENTS.c.id, INCIDENTS.c.status, INCIDENTS.c.severity)
-        .where(INCIDENTS.c.id.in_(ids)))}
-    batch = _Batch(setup, now)
+    states = rows.states(sorted({t.incident_id for t in timers}))
+    batch = _Batch(setup, now, rows)
     reminders = [t for t in timers if t.kind == "reminder"]
-    holders = _role_holders(session, [t.incident_id for t in reminders]) if reminders else {}
+    holders = (_role_holders(session, [rows.uuid(t.incident_id) for t in reminders])
+               if reminders else {})
     checks = [t for t in timers if t.kind == "conditions"]
     for timer in timers:
         report.timer_ids.append(timer.id)
         report.due.append(timer.due_at)
-        incident = incidents.get(timer.incident_id)
-        if incident is None:
+        state = states.get(timer.incident_id)
+        if state is None:
             report.stale += 1
             continue
         if timer.kind == "escalation":
-            paged = _fire_escalation(batch, timer, incident, states.get(incident.id))
+            paged = _fire_escalation(batch, timer, state)
             if paged is None:
                 report.stale += 1
                 continue
             report.deliveries += paged
         elif timer.kind == "reminder":
-            report.deliveries += _fire_reminder(batch, timer, incident,
-                                                holders.get(incident.id, []))
+            report.deliveries += _fire_reminder(batch, timer, state,
+                                                holders.get(rows.uuid(timer.incident_id), []))
         elif timer.kind != "conditions":
             report.stale += 1
             continue
         report.fired += 1
     if checks:
         report.deliveries += _fire_checks(session, batch, checks)
-    batch.write(session)
+    batch.write()
     session.flush()
     return report
 
 
-def _fire_escalation(batch: _Batch, timer: Row[Any], incident: Row[Any],
-                     state: Row[Any] | None) -> int | None:
+def _fire_escalation(batch: _Batch, timer: Claimed, state: State) -> int | None:
     """Queue one level's pages and the next step; None when the timer is stale."""
     payload = batch.decode(timer.payload)
-    if (state is None or state.status != "active" or timer.generation != state.generation
-            or incident.status != Status.TRIGGERED.value and not payload.get("manual")):
+    if (state.escalation != "active" or timer.generation != state.generation
+            or state.status != Status.TRIGGERED.value and not payload.get("manual")):
         return None
+    assert state.snapshot is not None
     snap = batch.decode(state.snapshot)
     level, cycle = int(payload["level"]), int(payload["cycle"])
     spec = snap["levels"][level]
-    plan = batch.plan(spec["notify"], spec["via"], incident.severity)
-    count = batch.page(incident.id, plan,
+    plan = batch.plan(spec["notify"], spec["via"], state.severity)
+    incident_id = timer.incident_id
+    count = batch.page(incident_id, plan,
                        kind="page" if level == 0 and cycle == 0 else "escalation",
-                       key=f"{incident.id}:g{state.generation}:c{cycle}:l{level}", level=level)
-    batch.levels[incident.id] = (level, cycle)
-    batch.entry(incident.id, "escalation.level_notified", EntryType.ESCALATION,
+                       key=f"{batch.store.text(incident_id)}:g{state.generation}:c{cycle}:l{level}",
+                       level=level)
+    batch.levels[incident_id] = (level, cycle)
+    # The entry of a level is the same for every incident paged by the same plan at the
+    # same due time: its summary and JSON are built once.
+    due = timer.due_at
+    batch.entry(incident_id, "escalation.level_notified", EntryType.ESCALATION,
                 f"Level {level + 1} paged: {plan.summary}",
-                {"level": level, "cycle": cycle, "targets": plan.resolved,
-                 "deliveries": count, "due_at": timer.due_at.isoformat(),
-                 "nobody_on_call": plan.nobody})
+                batch.encode(("level", id(plan), level, cycle, count, due), lambda: {
+                    "level": level, "cycle": cycle, "targets": plan.resolved,
+                    "deliveries": count, "due_at": due.isoformat(),
+                    "nobody_on_call": plan.nobody}))
     nxt = next_step(snap, level, cycle)
     if nxt is not None:
         next_level, next_cycle, delay = nxt
         # Due from the previous due time, not from now, so lag does not accumulate.
-        batch.timer(incident.id, "escalation", timer.due_at + delay, state.generation,
+        batch.timer(incident_id, "escalation", due + delay, state.generation,
                     level=next_level, cycle=next_cycle)
     return count
 
@@ -274,44 +268,46 @@ def _role_holders(session: Session, incident_ids: list[uuid.UUID]) -> dict[uuid.
     return out
 
 
-def _fire_reminder(batch: _Batch, timer: Row[Any], incident: Row[Any],
-                   holders: list[str]) -> int:
-    if not Status(incident.status).is_open:
+def _fire_reminder(batch: _Batch, timer: Claimed, state: State, holders: list[str]) -> int:
+    if not Status(state.status).is_open:
         return 0
-    plan = batch.plan([f"person:{p}" for p in holders], [], incident.severity)
-    count = batch.page(incident.id, plan, kind="reminder",
-                       key=f"{incident.id}:reminder:{timer.id}", level=None)
-    batch.entry(incident.id, "update.due", EntryType.COMMUNICATION,
-                f"Status update due ({incident.severity} cadence); reminded "
+    plan = batch.plan([f"person:{p}" for p in holders], [], state.severity)
+    count = batch.page(timer.incident_id, plan, kind="reminder",
+                       key=f"{batch.store.text(timer.incident_id)}:reminder:{timer.id}", level=None)
+    batch.entry(timer.incident_id, "update.due", EntryType.COMMUNICATION,
+                f"Status update due ({state.severity} cadence); reminded "
                 f"{', '.join(holders) or 'nobody: no Incident Commander or Comms Lead assigned'}",
-                {"reminded": holders})
-    level = batch.setup.scale.get(incident.severity)
+                batch.store.json({"reminded": holders}))
+    level = batch.setup.scale.get(state.severity)
     if level and level.update_every:
-        batch.timer(incident.id, "reminder", timer.due_at + level.update_every)
+        batch.timer(timer.incident_id, "reminder", timer.due_at + level.update_every)
     return count
 
 
-def _fire_checks(session: Session, batch: _Batch, timers: list[Row[Any]]) -> int:
+def _fire_checks(session: Session, batch: _Batch, timers: list[Claimed]) -> int:
     """Management / impact conditions: rare, evaluated on the full incident (CEL)."""
-    ids = {t.incident_id for t in timers}
+    ids = {batch.store.uuid(t.incident_id) for t in timers}
     loaded = {i.id: i for i in session.scalars(
         select(Incident).where(Incident.id.in_(ids))
         .options(lazyload(Incident.services), lazyload(Incident.roles)))}
     states = {e.incident_id: e for e in session.scalars(
         select(Escalation).where(Escalation.incident_id.in_(ids)))}
     total = 0
+    outbox: list[dict[str, Any]] = []
     for timer in timers:
-        incident = loaded.get(timer.incident_id)
+        incident = loaded.get(batch.store.uuid(timer.incident_id))
         if incident is None:
             continue
         total += check_conditions(session, batch.setup, incident, batch.now,
-                                  states.get(incident.id), batch.outbox)
+                                  states.get(incident.id), outbox)
         if Status(incident.status).is_open:
-            batch.timer(incident.id, "conditions", batch.now + batch.setup.condition_interval)
+            batch.timer(timer.incident_id, "conditions",
+                        batch.now + batch.setup.condition_interval)
+    batch.adopt(outbox)
     return total
+
 
 
 def next_due(session: Session) -> datetime | None:
     """When the earliest pending timer falls due (one lookup in the due index)."""
-    return session.scalar(select(TIMERS.c.due_at).where(TIMERS.c.status == "pending")
-                          .order_by(TIMERS.c.due_at).limit(1))
+    return store.next_due(session)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,11 +38,17 @@ class _Job:
 
 
 class Dispatcher:
-    """Owns the channel plugins and an HTTP client; `run_once` is the engine job."""
+    """Owns the channel plugins and an HTTP client; `run_once` is the engine job.
+
+    A claim's sends run on up to `concurrency` threads: a provider answers in tens to
+    hundreds of milliseconds, and one at a time that would cap a burst's pages at a few per
+    second per provider. Channels are stateless and the HTTP client is thread-safe.
+    """
 
     def __init__(self, db: Database, config: WarroomConfig, settings: Settings, *,
                  http: httpx.Client | None = None, environ: Mapping[str, str] | None = None,
-                 rng: random.Random | None = None, metrics: Any = None) -> None:
+                 rng: random.Random | None = None, metrics: Any = None,
+                 concurrency: int = 8) -> None:
         self.db, self.config, self.settings = db, config, settings
         self.http = http or httpx.Client(timeout=10.0)
         self.environ = environ if environ is not None else environment()
@@ -54,6 +61,9 @@ class Dispatcher:
         self._channels: dict[str, Any] = {}
         self._models: dict[str, Any] = {}
         self.base_url = (settings.public_url or settings.listen_url).rstrip("/")
+        self._secret: str | None = None  # the link-signing secret, read once
+        self.concurrency = concurrency
+        self._pool: ThreadPoolExecutor | None = None
 
     def channel(self, channel_id: str) -> Any:
         if channel_id not in self._channels:
@@ -105,48 +115,68 @@ class Dispatcher:
         pause()
         pinned = now
         now = now or utcnow()
-        jobs: list[_Job] = []
         with self.db.transaction() as session:
             rows = service.claim(session, now, limit)
             if not rows:
                 return 0
-            signer = LinkSigner(signing_secret(session, now, self.settings.secret_key))
-            failed: list[tuple[int, str]] = []
+            if self._secret is None:
+                self._secret = signing_secret(session, now, self.settings.secret_key)
             incidents = {i.id: i for i in session.scalars(
                 select(Incident).where(Incident.id.in_({r.incident_id for r in rows}))
                 .options(lazyload(Incident.services), lazyload(Incident.roles)))}
-            for row in rows:
-                incident = incidents.get(row.incident_id)
-                if incident is None:
-                    continue
-                try:
-                    message, recipient = self._message(row, incident, signer)
-                except Exception as exc:  # a broken template must not stop other pages
-                    failed.append((row.id, f"rendering failed: {exc}"))
-                    continue
-                jobs.append(_Job(row.id, row.channel_id, message, recipient))
+        # Rendered after commit: the claim holds SQLite's write lock, and the timers must
+        # not wait for 50 templates (the rows stay loaded: sessions do not expire on commit).
+        signer = LinkSigner(self._secret)
+        jobs: list[_Job] = []
+        failed: list[tuple[int, str]] = []
+        for row in rows:
+            incident = incidents.get(row.incident_id)
+            if incident is None:
+                continue
+            try:
+                message, recipient = self._message(row, incident, signer)
+            except Exception as exc:  # a broken template must not stop other pages
+                failed.append((row.id, f"rendering failed: {exc}"))
+                continue
+            jobs.append(_Job(row.id, row.channel_id, message, recipient))
         outcomes: list[tuple[int, service.Outcome]] = [
             (i, service.Outcome(ok=False, retryable=False, detail=why)) for i, why in failed]
-        for job in jobs:
-            pause()
-            outcomes.append((job.delivery_id, self._send(job)))
+        outcomes.extend(self._send_all(jobs, pause))
         pause()
         with self.db.transaction() as session:
-            for delivery_id, outcome in outcomes:
-                row = service.record(session, delivery_id, outcome, pinned or utcnow(),
-                                     fallbacks=self.fallbacks,
-                                     channel_types=self.channel_types, rng=self.rng)
-                if row is not None:
-                    log.info("delivery %s %s", row.id, row.status, extra={
-                        "delivery_id": row.id, "incident_id": str(row.incident_id),
-                        "channel": row.channel_id, "outcome": row.status})
-                if self.metrics is not None and row is not None:
+            recorded = service.record_many(session, outcomes, pinned or utcnow(),
+                                           fallbacks=self.fallbacks,
+                                           channel_types=self.channel_types, rng=self.rng)
+            session.flush()
+            for row, outcome in recorded:
+                log.info("delivery %s %s", row.id, row.status, extra={
+                    "delivery_id": row.id, "incident_id": str(row.incident_id),
+                    "channel": row.channel_id, "outcome": row.status})
+                if self.metrics is not None:
                     result = "delivered" if outcome.ok else (
                         "retry" if row.status == "pending" else "dead")
                     self.metrics.deliveries.labels(row.channel_id, result).inc()
                     if row.status == "dead":
                         self.metrics.dead_letters.labels(row.channel_id).inc()
         return len(outcomes)
+
+    def _send_all(self, jobs: list[_Job], pause: Callable[[], None]
+                  ) -> list[tuple[int, service.Outcome]]:
+        def one(job: _Job) -> tuple[int, service.Outcome]:
+            pause()
+            return job.delivery_id, self._send(job)
+
+        if self.concurrency <= 1 or len(jobs) <= 1:
+            return [one(job) for job in jobs]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="warroom-send")
+        return list(self._pool.map(one, jobs))
+
+    def close(self) -> None:
+        """Stop the send threads (they also end with the process)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def _send(self, job: _Job) -> service.Outcome:
         from warroom.notify.errors import PermanentDeliveryError, RetryableDeliveryError

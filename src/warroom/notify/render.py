@@ -184,11 +184,19 @@ def _environment(
 def _select(
     env: ImmutableSandboxedEnvironment, channel_type: str, message: Message, part: str
 ) -> Template:
-    names = template_names(channel_type, message.kind, message.severity, part)
+    names = tuple(template_names(channel_type, message.kind, message.severity, part))
     try:
-        return env.select_template(names)
+        return _chosen(env, names)
     except TemplateError as exc:
         raise RenderError(f"template {names[0]}: {exc}") from exc
+
+
+@lru_cache(maxsize=1024)
+def _chosen(env: ImmutableSandboxedEnvironment, names: tuple[str, ...]) -> Template:
+    """The first template of the chain that exists, looked up once per environment (sources
+    never change while it lives: `auto_reload=False`). Without this every message walked
+    the chain again, paying a file-system miss and an exception per absent name."""
+    return env.select_template(names)
 
 
 def _render_part(template: Template, part: str, context: dict[str, Any]) -> str:

@@ -1,0 +1,258 @@
+"""Bulk reads and writes of the firing path, one implementation per database.
+
+The firing logic (`fire`) builds plain tuples in the column orders below, with values in
+the store's own representation (`time`, `uid`, `json`), and hands them over whole.
+
+* SQLite (the embedded default): DB-API statements on the session's connection, values
+  pre-converted the way SQLAlchemy's column types store them (UUIDs as 32-char hex, UTC
+  datetimes as naive ``YYYY-MM-DD HH:MM:SS.ffffff``, JSON as text), so a burst of 10,000
+  timers does not spend as long converting its ~50,000 values as SQLite spends storing them.
+  Distinct values are few in a burst (one `now`, one due time, one payload per level), so
+  their conversions are cached per batch, and incident ids stay in their stored form from
+  the claim to the inserts (`Store.uuid` / `Store.text` where a UUID or its text is needed).
+* PostgreSQL: SQLAlchemy Core statements (psycopg executemany), with row locks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import orjson
+from sqlalchemy import Text, cast, insert, select, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from warroom.escalation.models import Escalation, Timer
+from warroom.incidents.models import Incident
+from warroom.notify.models import Delivery
+from warroom.timeline.models import TimelineEntry
+
+TIMERS = Timer.__table__
+ESCALATIONS = Escalation.__table__
+INCIDENTS = Incident.__table__
+ENTRIES = TimelineEntry.__table__
+DELIVERIES = Delivery.__table__
+
+DELIVERY_COLUMNS = ("idempotency_key", "incident_id", "person_id", "channel_id",
+                    "channel_type", "kind", "level", "status", "attempts", "next_attempt_at",
+                    "created_at", "fallback_for")
+ENTRY_COLUMNS = ("incident_id", "at", "kind", "type", "source", "actor", "summary", "details")
+TIMER_COLUMNS = ("incident_id", "kind", "due_at", "generation", "status", "payload",
+                 "created_at")
+
+
+class Claimed(NamedTuple):
+    """A due timer this transaction took (marked done). `incident_id` is in the store's
+    representation (`Store.uuid` turns it into a UUID where one is needed)."""
+
+    id: int
+    incident_id: Any
+    kind: str
+    due_at: datetime
+    generation: int
+    payload: str  # JSON text: decoded once per distinct value by the caller
+
+
+class State(NamedTuple):
+    """An incident as a step needs it, with its escalation (None fields: no escalation)."""
+
+    status: str
+    severity: str
+    escalation: str | None
+    generation: int | None
+    snapshot: str | None  # JSON text
+
+
+class Store:
+    """SQLAlchemy Core on any database (used on PostgreSQL)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # ---- values in this store's representation
+
+    def time(self, value: datetime) -> Any:
+        return value
+
+    def uid(self, value: uuid.UUID) -> Any:
+        return value
+
+    def uuid(self, value: Any) -> uuid.UUID:
+        """An incident id as the store represents it, as a UUID."""
+        return value  # type: ignore[no-any-return]
+
+    def text(self, value: Any) -> str:
+        """An incident id as the store represents it, in the canonical dashed form."""
+        return str(value)
+
+    def json(self, value: Any) -> Any:
+        return value
+
+    # ---- statements
+
+    def claim(self, now: datetime, limit: int) -> list[Claimed]:
+        """Mark up to `limit` due timers done and return them, oldest first. Concurrent
+        workers skip the rows another one holds."""
+        due = (select(TIMERS.c.id).where(TIMERS.c.status == "pending", TIMERS.c.due_at <= now)
+               .order_by(TIMERS.c.due_at, TIMERS.c.id).limit(limit)
+               .with_for_update(skip_locked=True))
+        rows = self.session.execute(
+            update(TIMERS).where(TIMERS.c.id.in_(due.scalar_subquery()))
+            .values(status="done", fired_at=now)
+            .returning(TIMERS.c.id, TIMERS.c.incident_id, TIMERS.c.kind, TIMERS.c.due_at,
+                       TIMERS.c.generation, cast(TIMERS.c.payload, Text))).all()
+        return sorted((Claimed(*r) for r in rows), key=lambda r: (r.due_at, r.id))
+
+    def states(self, ids: Sequence[Any]) -> dict[Any, State]:
+        """The incidents' states; their escalations locked in incident order, so two
+        workers never wait on each other in a cycle (an acknowledgement holding one makes
+        us wait for it, then see its new generation)."""
+        escalations = {r[0]: r for r in self.session.execute(
+            select(ESCALATIONS.c.incident_id, ESCALATIONS.c.status, ESCALATIONS.c.generation,
+                   cast(ESCALATIONS.c.snapshot, Text))
+            .where(ESCALATIONS.c.incident_id.in_(ids))
+            .order_by(ESCALATIONS.c.incident_id).with_for_update())}
+        out: dict[uuid.UUID, State] = {}
+        for iid, status, severity in self.session.execute(
+                select(INCIDENTS.c.id, INCIDENTS.c.status, INCIDENTS.c.severity)
+                .where(INCIDENTS.c.id.in_(ids))):
+            esc = escalations.get(iid)
+            out[iid] = (State(status, severity, None, None, None) if esc is None
+                        else State(status, severity, esc[1], esc[2], esc[3]))
+        return out
+
+    def write(self, deliveries: list[tuple[Any, ...]], entries: list[tuple[Any, ...]],
+              timers: list[tuple[Any, ...]], levels: dict[Any, tuple[int, int]],
+              now: datetime) -> None:
+        session = self.session
+        if deliveries:
+            stmt = postgresql.insert(DELIVERIES).on_conflict_do_nothing(
+                index_elements=["idempotency_key"])
+            session.execute(stmt, [dict(zip(DELIVERY_COLUMNS, r, strict=True))
+                                   for r in deliveries])
+        if entries:
+            session.execute(insert(ENTRIES), [dict(zip(ENTRY_COLUMNS, r, strict=True))
+                                              for r in entries])
+        if timers:
+            session.execute(insert(TIMERS), [dict(zip(TIMER_COLUMNS, r, strict=True))
+                                             for r in timers])
+        groups: dict[tuple[int, int], list[Any]] = {}
+        for incident_id, at in levels.items():
+            groups.setdefault(at, []).append(incident_id)
+        for (level, cycle), ids in groups.items():
+            session.execute(update(ESCALATIONS).where(ESCALATIONS.c.incident_id.in_(ids))
+                            .values(level=level, cycle=cycle, updated_at=now))
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+_SQLITE_CLAIM = (
+    "UPDATE timers SET status = 'done', fired_at = ? WHERE id IN ("
+    " SELECT id FROM timers WHERE status = 'pending' AND due_at <= ?"
+    " ORDER BY due_at, id LIMIT ?)"
+    " RETURNING id, incident_id, kind, due_at, generation, payload")
+_SQLITE_DELIVERIES = (f"INSERT INTO deliveries ({', '.join(DELIVERY_COLUMNS)}) "
+                      f"VALUES ({_marks(len(DELIVERY_COLUMNS))}) "
+                      "ON CONFLICT (idempotency_key) DO NOTHING")
+_SQLITE_ENTRIES = (f"INSERT INTO timeline_entries ({', '.join(ENTRY_COLUMNS)}) "
+                   f"VALUES ({_marks(len(ENTRY_COLUMNS))})")
+_SQLITE_TIMERS = (f"INSERT INTO timers ({', '.join(TIMER_COLUMNS)}) "
+                  f"VALUES ({_marks(len(TIMER_COLUMNS))})")
+_SQLITE_LEVEL = "UPDATE escalations SET level = ?, cycle = ?, updated_at = ? WHERE incident_id = ?"
+#: SQLite's default limit on host parameters is 32,766; a batch stays well below.
+_IN_CHUNK = 5000
+
+
+class SqliteStore(Store):
+    """DB-API statements on the session's connection. The write transaction (BEGIN
+    IMMEDIATE) excludes every other writer, so nothing needs a row lock."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.cursor = session.connection().connection.dbapi_connection.cursor()
+        self._times: dict[datetime, str] = {}
+        self._parsed: dict[str, datetime] = {}
+
+    def time(self, value: datetime) -> str:
+        text = self._times.get(value)
+        if text is None:
+            if value.tzinfo is None:  # as UTCDateTime: never guess the zone of a naive time
+                raise ValueError("naive datetime given to a UTC column")
+            text = self._times[value] = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return text
+
+    def _parse(self, text: str) -> datetime:
+        value = self._parsed.get(text)
+        if value is None:
+            value = self._parsed[text] = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        return value
+
+    def uid(self, value: uuid.UUID) -> str:
+        return value.hex
+
+    def uuid(self, value: Any) -> uuid.UUID:
+        return uuid.UUID(hex=value)
+
+    def text(self, value: Any) -> str:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+    def json(self, value: Any) -> str:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+    def claim(self, now: datetime, limit: int) -> list[Claimed]:
+        stamp = self.time(now)
+        parse = self._parse
+        rows = [Claimed(tid, iid, kind, parse(due), generation, payload)
+                for tid, iid, kind, due, generation, payload
+                in self.cursor.execute(_SQLITE_CLAIM, (stamp, stamp, limit)).fetchall()]
+        rows.sort(key=lambda r: (r.due_at, r.id))
+        return rows
+
+    def states(self, ids: Sequence[Any]) -> dict[Any, State]:
+        out: dict[Any, State] = {}
+        for chunk in _chunks(list(ids), _IN_CHUNK):
+            for hid, *state in self.cursor.execute(
+                    "SELECT i.id, i.status, i.severity, e.status, e.generation, e.snapshot "
+                    "FROM incidents i LEFT JOIN escalations e ON e.incident_id = i.id "
+                    f"WHERE i.id IN ({_marks(len(chunk))})", chunk):
+                out[hid] = State(*state)
+        return out
+
+    def write(self, deliveries: list[tuple[Any, ...]], entries: list[tuple[Any, ...]],
+              timers: list[tuple[Any, ...]], levels: dict[Any, tuple[int, int]],
+              now: datetime) -> None:
+        cursor = self.cursor
+        if deliveries:
+            cursor.executemany(_SQLITE_DELIVERIES, deliveries)
+        if entries:
+            cursor.executemany(_SQLITE_ENTRIES, entries)
+        if timers:
+            cursor.executemany(_SQLITE_TIMERS, timers)
+        if levels:
+            stamp = self.time(now)
+            cursor.executemany(_SQLITE_LEVEL, [(level, cycle, stamp, iid)
+                                               for iid, (level, cycle) in levels.items()])
+
+
+def for_session(session: Session) -> Store:
+    """The store for the session's database."""
+    if session.get_bind().dialect.name == "sqlite":
+        return SqliteStore(session)
+    return Store(session)
+
+
+def _chunks(values: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest pending timer falls due (one lookup in the due index)."""
+    return session.scalar(select(TIMERS.c.due_at).where(TIMERS.c.status == "pending")
+                          .order_by(TIMERS.c.due_at).limit(1))
+
