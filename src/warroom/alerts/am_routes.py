@@ -22,6 +22,7 @@ from warroom.alerts.formats.alertmanager import alertmanager_error_text
 from warroom.alerts.formats.base import FormatError
 from warroom.alerts.models import Alert
 from warroom.alerts.receive import BodyError, accept, decode
+from warroom.alerts.writer import Overloaded
 from warroom.api.state import AppState, app_state
 from warroom.auth import service as auth
 from warroom.auth.roles import Role
@@ -81,7 +82,8 @@ async def post_alerts(request: Request) -> Response:
     it and serves apps built without the hot path."""
     status, body = await answer_post(app_state(request), request.headers.get("authorization"),
                                      await request.body())
-    return Response(body, status_code=status,
+    headers = {"Retry-After": str(Overloaded.retry_after_seconds)} if status == 429 else None
+    return Response(body, status_code=status, headers=headers,
                     media_type="application/json" if body else None)
 
 
@@ -98,6 +100,8 @@ async def answer_post(state: AppState, authorization: str | None,
         return 400, orjson.dumps(str(exc))
     except InvalidInput as exc:
         return 400, orjson.dumps(exc.message)
+    except Overloaded as exc:
+        return 429, orjson.dumps(f"too many alerts waiting to be stored ({exc}); retry later")
     text = alertmanager_error_text(accepted.errors)
     if text:  # best-effort: the valid alerts are stored, the answer says what was not
         return 400, orjson.dumps(text)

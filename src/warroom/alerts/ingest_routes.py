@@ -19,6 +19,7 @@ from warroom.alerts.formats.pagerduty import (
     pagerduty_error_body,
 )
 from warroom.alerts.receive import BodyError, Received, decode, outcome_body, receive
+from warroom.alerts.writer import Overloaded
 from warroom.api.state import app_state
 from warroom.errors import InvalidInput, Unauthenticated
 from warroom.integrations import service as integrations
@@ -34,7 +35,13 @@ ANSWERS = {200: {"description": "stored; counts and the incidents touched"},
 
 
 def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+    headers = {"Retry-After": str(Overloaded.retry_after_seconds)} if status == 429 else None
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json",
+                    headers=headers)
+
+
+def _overloaded(exc: Overloaded) -> str:
+    return f"too many alerts waiting to be stored ({exc}); retry later"
 
 
 async def _webhook(request: Request, *, slug: str, expected: str,
@@ -52,6 +59,8 @@ async def _webhook(request: Request, *, slug: str, expected: str,
                      400)
     except InvalidInput as exc:
         return _json({"detail": exc.message, "error": "invalid_input"}, 400)
+    except Overloaded as exc:
+        return _json({"detail": _overloaded(exc), "error": "overloaded"}, 429)
     body = outcome_body(received)
     if received.errors:  # best-effort: valid alerts are stored; say what was skipped
         return _json({"detail": f"{len(received.errors)} problem(s) in the body; "
@@ -94,6 +103,8 @@ async def _opsgenie(request: Request, options: dict[str, Any] | None) -> Respons
         return _json(opsgenie_error_body(error, request_id, time.monotonic() - started), 422)
     except InvalidInput as exc:
         return _json({"message": exc.message, "took": 0.0, "requestId": request_id}, 422)
+    except Overloaded as exc:
+        return _json({"message": _overloaded(exc), "took": 0.0, "requestId": request_id}, 429)
     return _json(opsgenie_accept_body(request_id, round(time.monotonic() - started, 3)), 202)
 
 
@@ -147,6 +158,9 @@ async def _pagerduty(request: Request, *, change: bool) -> Response:
         return _json(pagerduty_error_body(exc.problems), 400)
     except InvalidInput as exc:
         return _json(pagerduty_error_body([exc.message]), 400)
+    except Overloaded as exc:  # PagerDuty's clients retry a 429 with backoff
+        return _json({"status": "throttle event", "message": "Too many events; retry later",
+                      "errors": [_overloaded(exc)]}, 429)
     if change:
         return _json(pagerduty_change_accept_body(), 202)
     keys = received.outcome.dedup_keys or [""]

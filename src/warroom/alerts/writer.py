@@ -40,6 +40,16 @@ MAX_BATCH_ALERTS = 1000  # per transaction: amortises well, bounds memory and la
 ATTEMPTS = 4
 
 
+MAX_QUEUED_ALERTS = 50_000  # beyond this, new requests are refused with "retry later"
+
+
+class Overloaded(Exception):
+    """More alerts are waiting to be written than the writer takes on: the request is
+    refused before anything is stored, and the sender should retry after a pause (429)."""
+
+    retry_after_seconds = 1
+
+
 def transient(exc: DBAPIError) -> bool:
     """A deadlock, a serialization failure, or SQLite's lock wait running out."""
     code = getattr(exc.orig, "sqlstate", None)
@@ -74,10 +84,22 @@ class AlertWriter:
         self.threads = 1 if db.is_sqlite else POSTGRES_WRITERS
         self._workers: list[threading.Thread] = []
         self._start_lock = threading.Lock()
+        self.max_queued_alerts = MAX_QUEUED_ALERTS
+        self._queued_alerts = 0
+        self._count_lock = threading.Lock()
 
     def submit(self, submission: Submission) -> concurrent.futures.Future[pipeline.Outcome]:
-        """Queue a request; its future gets the request's outcome once committed."""
+        """Queue a request; its future gets the request's outcome once committed.
+
+        Raises Overloaded when the queue already holds `max_queued_alerts`: answering
+        "retry later" at once beats answering after minutes, or running out of memory.
+        """
         self._ensure_started()
+        with self._count_lock:
+            if self._queued_alerts and (self._queued_alerts + len(submission.alerts)
+                                        > self.max_queued_alerts):
+                raise Overloaded(f"{self._queued_alerts} alerts are waiting to be written")
+            self._queued_alerts += len(submission.alerts)
         self._queue.put(submission)
         return submission.future
 
@@ -137,10 +159,16 @@ class AlertWriter:
             except queue.Empty:
                 break
             if more is None:
+                self._taken(count)
                 return batch, True
             batch.append(more)
             count += len(more.alerts)
+        self._taken(count)
         return batch, False
+
+    def _taken(self, count: int) -> None:
+        with self._count_lock:
+            self._queued_alerts -= count
 
     def _write(self, batch: list[Submission]) -> None:
         started = time.perf_counter()

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from warroom.alerts.am_routes import answer_post
+from warroom.alerts.writer import Overloaded
 from warroom.api.limits import too_large_body
 
 log = logging.getLogger("warroom.api")
@@ -50,6 +51,8 @@ class WarroomApp(FastAPI):
             status, body = 500, b'"internal error: the alerts were not stored; send them again"'
         headers = [*_JSON, (b"content-length", str(len(body)).encode())] if body else \
             [(b"content-length", b"0")]
+        if status == 429:
+            headers.append((b"retry-after", str(Overloaded.retry_after_seconds).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         state.metrics.request_latency.labels("POST", PATH, str(status)).observe(
