@@ -31,6 +31,7 @@ def test_a_full_writer_refuses_with_429_and_stores_nothing_until_it_drains(
 ) -> None:
     am_key, pd_key = make_integration("alertmanager"), make_integration("pagerduty")
     writer = client.app.state.warroom.writer  # type: ignore[attr-defined]
+    writer.threads = 1  # PostgreSQL runs two; one busy thread keeps the queue waiting
     entered, release = threading.Event(), threading.Event()
 
     def busy(_session: object) -> Outcome:
