@@ -408,11 +408,22 @@ def _lock_in_order(session: Session, rows: list[_State], changes: dict[str, str]
     incident_ids |= {g.incident_id for g in locked.groups.values() if g.incident_id is not None}
     ordered = sorted(incident_ids, key=str)
     for i in range(0, len(ordered), CHUNK):
-        for row in session.execute(select(*_INCIDENT_VIEW)
-                                   .where(Incident.id.in_(ordered[i:i + CHUNK]))
-                                   .order_by(Incident.id).with_for_update()):
-            locked.incidents[row.id] = _IncidentView(*row)
+        for view in _lock_incidents(session, ordered[i:i + CHUNK]):
+            locked.incidents[view.id] = view
     return locked
+
+
+def _lock_incidents(session: Session, ids: list[uuid.UUID]) -> list[_IncidentView]:
+    if session.get_bind().dialect.name == "sqlite":  # every batch: no per-row processing
+        rows = session.connection().exec_driver_sql(
+            "SELECT id, number, status, severity, resolved_at FROM incidents "
+            f"WHERE id IN ({', '.join('?' * len(ids))})", tuple(i.hex for i in ids))
+        return [_IncidentView(uuid.UUID(hex=id_), number, status, severity,
+                              store.sqlite_time(resolved))
+                for id_, number, status, severity, resolved in rows]
+    return [_IncidentView(*row) for row in session.execute(
+        select(*_INCIDENT_VIEW).where(Incident.id.in_(ids)).order_by(Incident.id)
+        .with_for_update())]
 
 
 def _effects(

@@ -272,9 +272,19 @@ def lock_groups(session: Session, keys: Sequence[str]) -> dict[str, Group]:
 
 def _select_groups(session: Session, keys: Sequence[str]) -> dict[str, Group]:
     found: dict[str, Group] = {}
+    sqlite_db = session.get_bind().dialect.name == "sqlite"
     for i in range(0, len(keys), CHUNK):
+        chunk = keys[i:i + CHUNK]
+        if sqlite_db:  # every batch reads its groups: no per-row type processing
+            rows = session.connection().exec_driver_sql(
+                "SELECT group_key, incident_id, last_alert_at FROM alert_groups "
+                f"WHERE group_key IN ({', '.join('?' * len(chunk))})", tuple(chunk))
+            for key, incident, last in rows:
+                found[key] = Group(key, uuid.UUID(hex=incident) if incident else None,
+                                   sqlite_time(last))
+            continue
         query = (select(GROUPS.c.group_key, GROUPS.c.incident_id, GROUPS.c.last_alert_at)
-                 .where(GROUPS.c.group_key.in_(keys[i:i + CHUNK]))
+                 .where(GROUPS.c.group_key.in_(chunk))
                  .order_by(GROUPS.c.group_key).with_for_update())
         for key, incident_id, last_alert_at in session.execute(query):
             found[key] = Group(key, incident_id, last_alert_at)
@@ -286,7 +296,21 @@ _SAVE_GROUP = (update(GROUPS).where(GROUPS.c.group_key == bindparam("key"))
 
 
 def save_groups(session: Session, groups: Iterable[Group]) -> None:
-    params = [{"key": g.key, "inc": g.incident_id, "at": g.last_alert_at}
-              for g in groups if g.changed]
-    if params:
-        _run(session, _SAVE_GROUP, params)
+    changed = [g for g in groups if g.changed]
+    if not changed:
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        values = _SqliteValues()
+        session.connection().exec_driver_sql(
+            "UPDATE alert_groups SET incident_id = ?, last_alert_at = ? WHERE group_key = ?",
+            [(g.incident_id.hex if g.incident_id else None,
+              values.time(g.last_alert_at) if g.last_alert_at else None, g.key)
+             for g in changed])
+        return
+    _run(session, _SAVE_GROUP, [{"key": g.key, "inc": g.incident_id, "at": g.last_alert_at}
+                                for g in changed])
+
+
+def sqlite_time(text: str | None) -> datetime | None:
+    """A time as SQLAlchemy stores it on SQLite (naive UTC text), read back aware."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else None
