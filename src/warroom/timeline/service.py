@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -61,8 +62,23 @@ def entry(
 def append_all(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add several entries with one statement (the alert pipeline's many small entries);
     the caller flushes pending ORM entries first if they must come before these."""
-    if rows:
-        session.execute(insert(TimelineEntry.__table__), list(rows))
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "sqlite":  # as SQLAlchemy's types store them
+        times: dict[datetime, str] = {}
+
+        def when(at: datetime) -> str:
+            if at not in times:
+                times[at] = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            return times[at]
+
+        session.connection().exec_driver_sql(
+            "INSERT INTO timeline_entries (incident_id, at, kind, type, source, actor, "
+            "summary, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r["incident_id"].hex, when(r["at"]), r["kind"], r["type"], r["source"],
+              r["actor"], r["summary"], orjson.dumps(r["details"]).decode()) for r in rows])
+        return
+    session.execute(insert(TimelineEntry.__table__), list(rows))
 
 
 def entries(
