@@ -75,7 +75,8 @@ async def _guard(state: AppState, request: Request, needed: Role) -> str | Respo
 @router.post("/api/v2/alerts", summary="Receive alerts (Prometheus, amtool alert add)",
              openapi_extra={"requestBody": {"content": {"application/json": {"schema": {
                  "type": "array", "items": {"type": "object"}}}}, "required": True}},
-             responses={200: {"description": "stored"}, 400: {"description": "invalid"}})
+             responses={200: {"description": "stored"}, 400: {"description": "invalid"},
+                        429: {"description": "too many alerts waiting; retry later"}})
 async def post_alerts(request: Request) -> Response:
     """Answered once the alerts are committed (merged with concurrent requests, see
     `alerts.writer`). Served by `api.hot_path` in a running server; this route documents

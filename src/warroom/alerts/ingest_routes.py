@@ -31,7 +31,10 @@ JSON_BODY = {"requestBody": {"content": {"application/json": {"schema": {"type":
 ANSWERS = {200: {"description": "stored; counts and the incidents touched"},
            400: {"description": "invalid body; valid alerts of a batch are still stored"},
            401: {"description": "missing or unknown integration key"},
-           413: {"description": "body too large"}}
+           413: {"description": "body too large"},
+           429: {"description": "too many alerts waiting to be stored; retry after "
+                                "`Retry-After` seconds (nothing of the request was stored)"}}
+THROTTLED = {429: ANSWERS[429]}
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -109,7 +112,7 @@ async def _opsgenie(request: Request, options: dict[str, Any] | None) -> Respons
 
 
 @router.post("/api/v1/ingest/opsgenie", openapi_extra=JSON_BODY, status_code=202,
-             summary="Opsgenie create-alert request (`Authorization: GenieKey <key>`)")
+             responses=THROTTLED, summary="Opsgenie create-alert request (`Authorization: GenieKey <key>`)")
 async def ingest_opsgenie(request: Request) -> Response:
     return await _opsgenie(request, None)
 
@@ -121,7 +124,7 @@ def _identifier_type(request: Request) -> str:
     return request.query_params.get("identifierType", "alias")
 
 
-@router.post("/api/v1/ingest/opsgenie/alerts/{alias}/close", status_code=202,
+@router.post("/api/v1/ingest/opsgenie/alerts/{alias}/close", status_code=202, responses=THROTTLED,
              summary="Opsgenie close-alert request, by alias (`?identifierType=alias`)")
 async def ingest_opsgenie_close(request: Request, alias: str) -> Response:
     return await _opsgenie(request, {"action": "close", "alias": alias,
@@ -129,7 +132,7 @@ async def ingest_opsgenie_close(request: Request, alias: str) -> Response:
 
 
 @router.post("/api/v1/ingest/opsgenie/alerts/{alias}/acknowledge", status_code=202,
-             summary="Opsgenie acknowledge-alert request, by alias (`?identifierType=alias`)")
+             responses=THROTTLED, summary="Opsgenie acknowledge-alert request, by alias (`?identifierType=alias`)")
 async def ingest_opsgenie_ack(request: Request, alias: str) -> Response:
     return await _opsgenie(request, {"action": "acknowledge", "alias": alias,
                                      "identifier_type": _identifier_type(request)})
@@ -167,13 +170,13 @@ async def _pagerduty(request: Request, *, change: bool) -> Response:
     return _json(pagerduty_accept_body(keys[0]), 202)
 
 
-@router.post("/v2/enqueue", openapi_extra=JSON_BODY, status_code=202,
+@router.post("/v2/enqueue", openapi_extra=JSON_BODY, status_code=202, responses=THROTTLED,
              summary="PagerDuty Events API v2: trigger / acknowledge / resolve")
 async def pagerduty_enqueue(request: Request) -> Response:
     return await _pagerduty(request, change=False)
 
 
-@router.post("/v2/change/enqueue", openapi_extra=JSON_BODY, status_code=202,
+@router.post("/v2/change/enqueue", openapi_extra=JSON_BODY, status_code=202, responses=THROTTLED,
              summary="PagerDuty change events: land on timelines of the service's incidents")
 async def pagerduty_change(request: Request) -> Response:
     return await _pagerduty(request, change=True)
