@@ -112,7 +112,8 @@ async def _opsgenie(request: Request, options: dict[str, Any] | None) -> Respons
 
 
 @router.post("/api/v1/ingest/opsgenie", openapi_extra=JSON_BODY, status_code=202,
-             responses=THROTTLED, summary="Opsgenie create-alert request (`Authorization: GenieKey <key>`)")
+             responses=THROTTLED,
+             summary="Opsgenie create-alert request (`Authorization: GenieKey <key>`)")
 async def ingest_opsgenie(request: Request) -> Response:
     return await _opsgenie(request, None)
 
@@ -132,7 +133,8 @@ async def ingest_opsgenie_close(request: Request, alias: str) -> Response:
 
 
 @router.post("/api/v1/ingest/opsgenie/alerts/{alias}/acknowledge", status_code=202,
-             responses=THROTTLED, summary="Opsgenie acknowledge-alert request, by alias (`?identifierType=alias`)")
+             responses=THROTTLED,
+             summary="Opsgenie acknowledge-alert request, by alias (`?identifierType=alias`)")
 async def ingest_opsgenie_ack(request: Request, alias: str) -> Response:
     return await _opsgenie(request, {"action": "acknowledge", "alias": alias,
                                      "identifier_type": _identifier_type(request)})
