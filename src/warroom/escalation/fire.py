@@ -1,7 +1,8 @@
 """Firing due timers, a whole batch at a time, with bulk SQL. Callers own the transaction.
 
-    claim  SELECT due timers, oldest first (PostgreSQL: FOR UPDATE SKIP LOCKED)
-    read   the batch's incidents and escalations (locked in incident order on PostgreSQL)
+    claim  SELECT due timers, oldest first, with their incidents and escalations (SQLite:
+           one join; PostgreSQL: FOR UPDATE SKIP LOCKED, then the escalations locked in
+           incident order)
     plan   who each (targets, channels, severity) means now: resolved once per batch
     write  deliveries and timeline entries (one executemany each); each timer moved on to
            its next step in place (new due time and payload) or marked done when it has
@@ -191,10 +192,9 @@ def fire_due(session: Session, setup: EscalationSetup, now: datetime,
     """Perform up to `limit` due timers in the caller's transaction."""
     report = FireReport(now=now)
     rows = store.for_session(session)
-    timers = rows.claim(now, limit)
+    timers, states = rows.claim_with_states(now, limit)
     if not timers:
         return report
-    states = rows.states(sorted({t.incident_id for t in timers}))
     batch = _Batch(setup, now, rows)
     reminders = [t for t in timers if t.kind == "reminder"]
     holders = (_role_holders(session, [rows.uuid(t.incident_id) for t in reminders])

@@ -105,6 +105,12 @@ class Store:
             .with_for_update(skip_locked=True)).all()
         return [Claimed(*r) for r in rows]
 
+    def claim_with_states(self, now: datetime,
+                          limit: int) -> tuple[list[Claimed], dict[Any, State]]:
+        """`claim`, then the `states` of the claimed timers' incidents."""
+        timers = self.claim(now, limit)
+        return timers, (self.states(sorted({t.incident_id for t in timers})) if timers else {})
+
     def states(self, ids: Sequence[Any]) -> dict[Any, State]:
         """The incidents' states; their escalations locked in incident order, so two
         workers never wait on each other in a cycle (an acknowledgement holding one makes
@@ -168,6 +174,13 @@ _SQLITE_DELIVERIES = (f"INSERT INTO deliveries ({', '.join(DELIVERY_COLUMNS)}) "
                       "ON CONFLICT (idempotency_key) DO NOTHING")
 _SQLITE_ENTRIES = (f"INSERT INTO timeline_entries ({', '.join(ENTRY_COLUMNS)}) "
                    f"VALUES ({_marks(len(ENTRY_COLUMNS))})")
+#: The claim and the incidents' states in one statement (no row locks to take in order).
+_SQLITE_CLAIM_STATES = (
+    "SELECT t.id, t.incident_id, t.kind, t.due_at, t.generation, t.payload,"
+    " i.status, i.severity, e.status, e.generation, e.snapshot"
+    " FROM timers t LEFT JOIN incidents i ON i.id = t.incident_id"
+    " LEFT JOIN escalations e ON e.incident_id = t.incident_id"
+    " WHERE t.status = 'pending' AND t.due_at <= ? ORDER BY t.due_at, t.id LIMIT ?")
 _SQLITE_ADVANCE = "UPDATE timers SET due_at = ?, payload = ?, fired_at = ? WHERE id = ?"
 _SQLITE_DONE = "UPDATE timers SET status = 'done', fired_at = ? WHERE id = ?"
 _SQLITE_LEVEL = "UPDATE escalations SET level = ?, cycle = ?, updated_at = ? WHERE incident_id = ?"
@@ -217,6 +230,18 @@ class SqliteStore(Store):
         return [Claimed(tid, iid, kind, parse(due), generation, payload)
                 for tid, iid, kind, due, generation, payload
                 in self.cursor.execute(_SQLITE_CLAIM, (stamp, limit)).fetchall()]
+
+    def claim_with_states(self, now: datetime,
+                          limit: int) -> tuple[list[Claimed], dict[Any, State]]:
+        parse = self._parse
+        timers: list[Claimed] = []
+        states: dict[Any, State] = {}
+        for (tid, iid, kind, due, generation, payload, status, *state) in self.cursor.execute(
+                _SQLITE_CLAIM_STATES, (self.time(now), limit)).fetchall():
+            timers.append(Claimed(tid, iid, kind, parse(due), generation, payload))
+            if status is not None:
+                states[iid] = State(status, *state)
+        return timers, states
 
     def states(self, ids: Sequence[Any]) -> dict[Any, State]:
         out: dict[Any, State] = {}
