@@ -479,7 +479,7 @@ class Bench:
             self.wait("deliveries", lambda: self.open_deliveries(deliveries_before), deadline)
         cores = cpu.read()
         engine.stop()
-        row = self.lag_row(name, jobs, timer_ids)
+        row = self.lag_row(name, jobs, timer_ids, dues)
         row.cores_self, row.cores_machine = cores
         if left:
             row.note = f"{left:,} not fired within the time limit"
@@ -504,12 +504,17 @@ class Bench:
         fan.e2e = []  # due -> delivered is meaningless for a backlog sent later
         return fan
 
-    def lag_row(self, name: str, jobs: str, timer_ids: list[int]) -> LagRow:
+    def lag_row(self, name: str, jobs: str, timer_ids: list[int],
+                dues: list[datetime]) -> LagRow:
+        """Lags of the timers moved to `dues` (same order). Read from the scenario, not the
+        rows: a fired timer row has moved on to its next step (level 2, a day later)."""
         rows = self.timer_rows(timer_ids)
+        due_of = dict(zip(timer_ids, dues, strict=True))
         row = LagRow(self.backend, name, jobs, timers=len(timer_ids))
         fired_at, commits = [], []
         for tid in timer_ids:
-            _iid, due, fired = rows[tid]
+            _iid, _next_due, fired = rows[tid]
+            due = due_of[tid]
             if fired is None:
                 continue
             row.fired += 1
@@ -526,7 +531,7 @@ class Bench:
             row.batches = len(self.tap.batches)
             row.batch_mean_s = statistics.mean(s for _, s in self.tap.batches)
             row.batch_max_s = max(s for _, s in self.tap.batches)
-        self._dues = {rows[t][0]: rows[t][1] for t in timer_ids}
+        self._dues = {rows[t][0]: due_of[t] for t in timer_ids}
         return row
 
     def fan_row(self, label: str, after_id: int, lag: LagRow | None,

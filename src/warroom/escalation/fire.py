@@ -1,19 +1,24 @@
 """Firing due timers, a whole batch at a time, with bulk SQL. Callers own the transaction.
 
-    claim  UPDATE timers SET status='done' WHERE id IN (due, oldest first, SKIP LOCKED)
-           RETURNING ...                                     one statement for the batch
-    read   the batch's incidents and escalations (locked in incident order on PostgreSQL)
+    claim  SELECT due timers, oldest first, with their incidents and escalations (SQLite:
+           one join; PostgreSQL: FOR UPDATE SKIP LOCKED, then the escalations locked in
+           incident order)
     plan   who each (targets, channels, severity) means now: resolved once per batch
-    write  deliveries, timeline entries, next timers and escalation levels: one
-           executemany each (PostgreSQL: one UPDATE of levels per (level, cycle))
+    write  deliveries and timeline entries (one executemany each); each timer moved on to
+           its next step in place (new due time and payload) or marked done when it has
+           none; escalation levels (PostgreSQL: one UPDATE per (level, cycle))
 
-The statements are in `store` (DB-API with pre-converted values on SQLite, Core on
-PostgreSQL); this module decides what the rows are.
+An incident's escalation, reminders and condition checks are each one timer row that
+walks through its steps; what was done is on the timeline (`escalation.level_notified`,
+`update.due`), and `fired_at` is when the row last fired. The statements are in `store`
+(DB-API with pre-converted values on SQLite, Core on PostgreSQL); this module decides
+what the rows are.
 
-At-least-once without a lost step: the claim and everything the step writes commit
-together, so a crash before commit leaves the timers pending for any process to take
-again, and deliveries carry unique idempotency keys, so a re-run step cannot page twice.
-A timer's step is stale (and only marked done) when its generation is no longer the
+At-least-once without a lost step: the step's deliveries and entries and the move of its
+timer to the next step commit together, so a crash before commit leaves the timer at the
+step it was at, for any process to take again; deliveries carry unique idempotency keys
+(incident, generation, cycle, level; a reminder's due time), so a re-run step cannot page
+twice. A timer's step is stale (and only marked done) when its generation is no longer the
 escalation's: acknowledging, resolving, re-escalating all bump the generation.
 
 Sending is not done here: deliveries are outbox rows the dispatcher sends after commit,
@@ -89,7 +94,8 @@ class _Batch:
         self.targets: dict[str, list[str]] = {}
         self.outbox: list[tuple[Any, ...]] = []
         self.entries: list[tuple[Any, ...]] = []
-        self.timers: list[tuple[Any, ...]] = []
+        self.advanced: list[tuple[Any, ...]] = []  # store.ADVANCE_COLUMNS
+        self.moved: set[int] = set()
         self.levels: dict[Any, tuple[int, int]] = {}  # incident id (store's) -> level, cycle
         self._decoded: dict[str, Any] = {}
         self._encoded: dict[Any, Any] = {}
@@ -161,19 +167,23 @@ class _Batch:
         self.entries.append((incident_id, self.stamp, kind, type.value,
                              _AUTOMATION, ACTOR, summary, details))
 
-    def timer(self, incident_id: Any, kind: str, due: datetime, generation: int = 1,
-              **payload: Any) -> None:
+    def advance(self, timer: Claimed, due: datetime, **payload: Any) -> None:
+        """Move `timer` on to its next step, due at `due`, in place: one row updated
+        instead of one marked done and one inserted (kind and generation stay)."""
         body = self.encode(("timer", *payload.items()), lambda: payload)
-        self.timers.append((incident_id, kind, self.store.time(due),
-                            generation, "pending", body, self.stamp))
+        self.advanced.append((self.store.time(due), body, self.stamp, timer.id))
+        self.moved.add(timer.id)
 
-    def write(self) -> None:
-        self.store.write(self.outbox, self.entries, self.timers, self.levels, self.now)
+    def write(self, timers: list[Claimed]) -> None:
+        """Everything the batch decided; claimed timers not moved on are done."""
+        done = [t.id for t in timers if t.id not in self.moved]
+        self.store.write(self.outbox, self.entries, self.advanced, done, self.levels,
+                         self.now)
 
 
 def claim(session: Session, now: datetime, limit: int) -> list[Claimed]:
-    """Mark up to `limit` due timers done and return them, oldest first. Concurrent
-    workers skip the rows another one holds (PostgreSQL); SQLite has one writer anyway."""
+    """Take up to `limit` due timers, oldest first. Concurrent workers skip the rows
+    another one holds (PostgreSQL); SQLite has one writer anyway."""
     return store.for_session(session).claim(now, limit)
 
 
@@ -182,10 +192,9 @@ def fire_due(session: Session, setup: EscalationSetup, now: datetime,
     """Perform up to `limit` due timers in the caller's transaction."""
     report = FireReport(now=now)
     rows = store.for_session(session)
-    timers = rows.claim(now, limit)
+    timers, states = rows.claim_with_states(now, limit)
     if not timers:
         return report
-    states = rows.states(sorted({t.incident_id for t in timers}))
     batch = _Batch(setup, now, rows)
     reminders = [t for t in timers if t.kind == "reminder"]
     holders = (_role_holders(session, [rows.uuid(t.incident_id) for t in reminders])
@@ -213,7 +222,7 @@ def fire_due(session: Session, setup: EscalationSetup, now: datetime,
         report.fired += 1
     if checks:
         report.deliveries += _fire_checks(session, batch, checks)
-    batch.write()
+    batch.write(timers)
     session.flush()
     return report
 
@@ -248,8 +257,7 @@ def _fire_escalation(batch: _Batch, timer: Claimed, state: State) -> int | None:
     if nxt is not None:
         next_level, next_cycle, delay = nxt
         # Due from the previous due time, not from now, so lag does not accumulate.
-        batch.timer(incident_id, "escalation", due + delay, state.generation,
-                    level=next_level, cycle=next_cycle)
+        batch.advance(timer, due + delay, level=next_level, cycle=next_cycle)
     return count
 
 
@@ -273,14 +281,15 @@ def _fire_reminder(batch: _Batch, timer: Claimed, state: State, holders: list[st
         return 0
     plan = batch.plan([f"person:{p}" for p in holders], [], state.severity)
     count = batch.page(timer.incident_id, plan, kind="reminder",
-                       key=f"{batch.store.text(timer.incident_id)}:reminder:{timer.id}", level=None)
+                       key=f"{batch.store.text(timer.incident_id)}:reminder:"
+                           f"{timer.due_at.isoformat()}", level=None)
     batch.entry(timer.incident_id, "update.due", EntryType.COMMUNICATION,
                 f"Status update due ({state.severity} cadence); reminded "
                 f"{', '.join(holders) or 'nobody: no Incident Commander or Comms Lead assigned'}",
                 batch.store.json({"reminded": holders}))
     level = batch.setup.scale.get(state.severity)
     if level and level.update_every:
-        batch.timer(timer.incident_id, "reminder", timer.due_at + level.update_every)
+        batch.advance(timer, timer.due_at + level.update_every)
     return count
 
 
@@ -301,8 +310,7 @@ def _fire_checks(session: Session, batch: _Batch, timers: list[Claimed]) -> int:
         total += check_conditions(session, batch.setup, incident, batch.now,
                                   states.get(incident.id), outbox)
         if Status(incident.status).is_open:
-            batch.timer(timer.incident_id, "conditions",
-                        batch.now + batch.setup.condition_interval)
+            batch.advance(timer, batch.now + batch.setup.condition_interval)
     batch.adopt(outbox)
     return total
 

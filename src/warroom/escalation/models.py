@@ -36,8 +36,11 @@ class Escalation(Base):
 
 
 class Timer(Base):
-    """A step due at a time. Written in the transaction that made it necessary and marked
-    done in the transaction that performed it, so a crash in between re-runs it."""
+    """The next step of a chain (an escalation, reminders, condition checks), due at a time.
+    Written in the transaction that made it necessary; the transaction that performs a
+    step moves the same row on to the following step (`due_at`, `payload`), or marks it
+    done when there is none, so a crash in between re-runs the step. `fired_at`: when the
+    row last fired; past steps are on the incident's timeline."""
 
     __tablename__ = "timers"
     __table_args__ = (Index("ix_timers_due", "status", "due_at"),)

@@ -2,13 +2,14 @@
 
     incident declared ──► Escalation(snapshot) + Timer(level 0, due = now + delay)
     timer due ──► fire.fire_due, a batch at a time: claim (SKIP LOCKED) → still relevant?
-                 → deliveries (outbox rows) + timeline entry + next Timer   [one transaction]
+                 → deliveries (outbox rows) + timeline entry + the same Timer moved on to
+                   its next step (or done)                                   [one transaction]
     acknowledged ──► generation += 1, pending escalation timers cancelled
     resolved ──► every pending timer cancelled
 
-At-least-once without a lost step: a timer is only marked done in the transaction that
-wrote its deliveries and its successor, so a crash before commit leaves it pending and any
-process picks it up again; deliveries carry unique idempotency keys, so a re-run step
+At-least-once without a lost step: a timer only moves past a step in the transaction that
+wrote that step's deliveries, so a crash before commit leaves it at that step, pending, and
+any process picks it up again; deliveries carry unique idempotency keys, so a re-run step
 cannot page twice. This module holds the incident-driven side; `fire` the timer-driven one.
 """
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Text, cast, insert, select, update
+from sqlalchemy import Text, bindparam, cast, insert, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -40,13 +40,14 @@ DELIVERY_COLUMNS = ("idempotency_key", "incident_id", "person_id", "channel_id",
                     "channel_type", "kind", "level", "status", "attempts", "next_attempt_at",
                     "created_at", "fallback_for")
 ENTRY_COLUMNS = ("incident_id", "at", "kind", "type", "source", "actor", "summary", "details")
-TIMER_COLUMNS = ("incident_id", "kind", "due_at", "generation", "status", "payload",
-                 "created_at")
+#: A timer moved on to its next step: its new due time and payload, the batch's `now`.
+ADVANCE_COLUMNS = ("due_at", "payload", "fired_at", "id")
 
 
 class Claimed(NamedTuple):
-    """A due timer this transaction took (marked done). `incident_id` is in the store's
-    representation (`Store.uuid` turns it into a UUID where one is needed)."""
+    """A due timer this transaction took (locked on PostgreSQL; SQLite's write transaction
+    excludes every other writer). `incident_id` is in the store's representation
+    (`Store.uuid` turns it into a UUID where one is needed)."""
 
     id: int
     incident_id: Any
@@ -94,17 +95,21 @@ class Store:
     # ---- statements
 
     def claim(self, now: datetime, limit: int) -> list[Claimed]:
-        """Mark up to `limit` due timers done and return them, oldest first. Concurrent
-        workers skip the rows another one holds."""
-        due = (select(TIMERS.c.id).where(TIMERS.c.status == "pending", TIMERS.c.due_at <= now)
-               .order_by(TIMERS.c.due_at, TIMERS.c.id).limit(limit)
-               .with_for_update(skip_locked=True))
+        """Lock up to `limit` due timers and return them, oldest first. Concurrent
+        workers skip the rows another one holds; `write` moves each on or marks it done."""
         rows = self.session.execute(
-            update(TIMERS).where(TIMERS.c.id.in_(due.scalar_subquery()))
-            .values(status="done", fired_at=now)
-            .returning(TIMERS.c.id, TIMERS.c.incident_id, TIMERS.c.kind, TIMERS.c.due_at,
-                       TIMERS.c.generation, cast(TIMERS.c.payload, Text))).all()
-        return sorted((Claimed(*r) for r in rows), key=lambda r: (r.due_at, r.id))
+            select(TIMERS.c.id, TIMERS.c.incident_id, TIMERS.c.kind, TIMERS.c.due_at,
+                   TIMERS.c.generation, cast(TIMERS.c.payload, Text))
+            .where(TIMERS.c.status == "pending", TIMERS.c.due_at <= now)
+            .order_by(TIMERS.c.due_at, TIMERS.c.id).limit(limit)
+            .with_for_update(skip_locked=True)).all()
+        return [Claimed(*r) for r in rows]
+
+    def claim_with_states(self, now: datetime,
+                          limit: int) -> tuple[list[Claimed], dict[Any, State]]:
+        """`claim`, then the `states` of the claimed timers' incidents."""
+        timers = self.claim(now, limit)
+        return timers, (self.states(sorted({t.incident_id for t in timers})) if timers else {})
 
     def states(self, ids: Sequence[Any]) -> dict[Any, State]:
         """The incidents' states; their escalations locked in incident order, so two
@@ -125,8 +130,11 @@ class Store:
         return out
 
     def write(self, deliveries: list[tuple[Any, ...]], entries: list[tuple[Any, ...]],
-              timers: list[tuple[Any, ...]], levels: dict[Any, tuple[int, int]],
-              now: datetime) -> None:
+              advanced: list[tuple[Any, ...]], done: list[int],
+              levels: dict[Any, tuple[int, int]], now: datetime) -> None:
+        """Insert the deliveries and entries, move the `advanced` timers on to their next
+        step (rows in `ADVANCE_COLUMNS` order), mark the `done` ones (ids) done, and set
+        the escalations' levels."""
         session = self.session
         if deliveries:
             stmt = postgresql.insert(DELIVERIES).on_conflict_do_nothing(
@@ -136,9 +144,16 @@ class Store:
         if entries:
             session.execute(insert(ENTRIES), [dict(zip(ENTRY_COLUMNS, r, strict=True))
                                               for r in entries])
-        if timers:
-            session.execute(insert(TIMERS), [dict(zip(TIMER_COLUMNS, r, strict=True))
-                                             for r in timers])
+        if advanced:
+            session.execute(
+                update(TIMERS).where(TIMERS.c.id == bindparam("tid"))
+                .values(due_at=bindparam("due"), payload=bindparam("body"),
+                        fired_at=bindparam("fired")),
+                [{"due": due, "body": body, "fired": fired, "tid": tid}
+                 for due, body, fired, tid in advanced])
+        if done:
+            session.execute(update(TIMERS).where(TIMERS.c.id.in_(done))
+                            .values(status="done", fired_at=now))
         groups: dict[tuple[int, int], list[Any]] = {}
         for incident_id, at in levels.items():
             groups.setdefault(at, []).append(incident_id)
@@ -152,17 +167,22 @@ def _marks(n: int) -> str:
 
 
 _SQLITE_CLAIM = (
-    "UPDATE timers SET status = 'done', fired_at = ? WHERE id IN ("
-    " SELECT id FROM timers WHERE status = 'pending' AND due_at <= ?"
-    " ORDER BY due_at, id LIMIT ?)"
-    " RETURNING id, incident_id, kind, due_at, generation, payload")
+    "SELECT id, incident_id, kind, due_at, generation, payload FROM timers"
+    " WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?")
 _SQLITE_DELIVERIES = (f"INSERT INTO deliveries ({', '.join(DELIVERY_COLUMNS)}) "
                       f"VALUES ({_marks(len(DELIVERY_COLUMNS))}) "
                       "ON CONFLICT (idempotency_key) DO NOTHING")
 _SQLITE_ENTRIES = (f"INSERT INTO timeline_entries ({', '.join(ENTRY_COLUMNS)}) "
                    f"VALUES ({_marks(len(ENTRY_COLUMNS))})")
-_SQLITE_TIMERS = (f"INSERT INTO timers ({', '.join(TIMER_COLUMNS)}) "
-                  f"VALUES ({_marks(len(TIMER_COLUMNS))})")
+#: The claim and the incidents' states in one statement (no row locks to take in order).
+_SQLITE_CLAIM_STATES = (
+    "SELECT t.id, t.incident_id, t.kind, t.due_at, t.generation, t.payload,"
+    " i.status, i.severity, e.status, e.generation, e.snapshot"
+    " FROM timers t LEFT JOIN incidents i ON i.id = t.incident_id"
+    " LEFT JOIN escalations e ON e.incident_id = t.incident_id"
+    " WHERE t.status = 'pending' AND t.due_at <= ? ORDER BY t.due_at, t.id LIMIT ?")
+_SQLITE_ADVANCE = "UPDATE timers SET due_at = ?, payload = ?, fired_at = ? WHERE id = ?"
+_SQLITE_DONE = "UPDATE timers SET status = 'done', fired_at = ? WHERE id = ?"
 _SQLITE_LEVEL = "UPDATE escalations SET level = ?, cycle = ?, updated_at = ? WHERE incident_id = ?"
 #: SQLite's default limit on host parameters is 32,766; a batch stays well below.
 _IN_CHUNK = 5000
@@ -207,11 +227,21 @@ class SqliteStore(Store):
     def claim(self, now: datetime, limit: int) -> list[Claimed]:
         stamp = self.time(now)
         parse = self._parse
-        rows = [Claimed(tid, iid, kind, parse(due), generation, payload)
+        return [Claimed(tid, iid, kind, parse(due), generation, payload)
                 for tid, iid, kind, due, generation, payload
-                in self.cursor.execute(_SQLITE_CLAIM, (stamp, stamp, limit)).fetchall()]
-        rows.sort(key=lambda r: (r.due_at, r.id))
-        return rows
+                in self.cursor.execute(_SQLITE_CLAIM, (stamp, limit)).fetchall()]
+
+    def claim_with_states(self, now: datetime,
+                          limit: int) -> tuple[list[Claimed], dict[Any, State]]:
+        parse = self._parse
+        timers: list[Claimed] = []
+        states: dict[Any, State] = {}
+        for (tid, iid, kind, due, generation, payload, status, *state) in self.cursor.execute(
+                _SQLITE_CLAIM_STATES, (self.time(now), limit)).fetchall():
+            timers.append(Claimed(tid, iid, kind, parse(due), generation, payload))
+            if status is not None:
+                states[iid] = State(status, *state)
+        return timers, states
 
     def states(self, ids: Sequence[Any]) -> dict[Any, State]:
         out: dict[Any, State] = {}
@@ -224,17 +254,19 @@ class SqliteStore(Store):
         return out
 
     def write(self, deliveries: list[tuple[Any, ...]], entries: list[tuple[Any, ...]],
-              timers: list[tuple[Any, ...]], levels: dict[Any, tuple[int, int]],
-              now: datetime) -> None:
+              advanced: list[tuple[Any, ...]], done: list[int],
+              levels: dict[Any, tuple[int, int]], now: datetime) -> None:
         cursor = self.cursor
         if deliveries:
             cursor.executemany(_SQLITE_DELIVERIES, deliveries)
         if entries:
             cursor.executemany(_SQLITE_ENTRIES, entries)
-        if timers:
-            cursor.executemany(_SQLITE_TIMERS, timers)
+        stamp = self.time(now)
+        if advanced:
+            cursor.executemany(_SQLITE_ADVANCE, advanced)
+        if done:
+            cursor.executemany(_SQLITE_DONE, [(stamp, tid) for tid in done])
         if levels:
-            stamp = self.time(now)
             cursor.executemany(_SQLITE_LEVEL, [(level, cycle, stamp, iid)
                                                for iid, (level, cycle) in levels.items()])
 
