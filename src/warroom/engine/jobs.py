@@ -47,6 +47,8 @@ def fire_until_idle(db: Database, setup: EscalationSetup, metrics: Metrics | Non
     file and fsyncs it inside the commit of every batch of a burst (~30% of its time).
     """
     performed = 0
+    if priority is not None:  # senders hold back from the first batch on, not the second
+        priority.busy()
     try:
         while True:
             with db.transaction() as session:
@@ -56,8 +58,6 @@ def fire_until_idle(db: Database, setup: EscalationSetup, metrics: Metrics | Non
             committed = utcnow()
             if not report.due:
                 return performed
-            if priority is not None:
-                priority.busy()
             performed += len(report.due)
             if metrics is not None:
                 metrics.timers_fired.inc(report.fired)
