@@ -24,6 +24,7 @@ from warroom.alerts import store
 from warroom.alerts.context import PipelineConfig
 from warroom.alerts.model import ActionKind, AlertAction, AlertStatus, IncomingAlert
 from warroom.alerts.models import Alert
+from warroom.db.sqlite_values import parse_time
 from warroom.incidents import service as incidents
 from warroom.incidents.lifecycle import Action, Status
 from warroom.incidents.models import Incident
@@ -419,7 +420,7 @@ def _lock_incidents(session: Session, ids: list[uuid.UUID]) -> list[_IncidentVie
             "SELECT id, number, status, severity, resolved_at FROM incidents "
             f"WHERE id IN ({', '.join('?' * len(ids))})", tuple(i.hex for i in ids))
         return [_IncidentView(uuid.UUID(hex=id_), number, status, severity,
-                              store.sqlite_time(resolved))
+                              parse_time(resolved))
                 for id_, number, status, severity, resolved in rows]
     return [_IncidentView(*row) for row in session.execute(
         select(*_INCIDENT_VIEW).where(Incident.id.in_(ids)).order_by(Incident.id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -19,6 +19,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from warroom.alerts.models import Alert, AlertGroup
+from warroom.db.sqlite_values import SqliteValues, json_text, parse_time
 from warroom.db.upsert import insert_ignore
 
 CHUNK = 500
@@ -56,7 +57,7 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
         return set()
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        values = _SqliteValues()
+        values = _SqliteRows()
         session.connection().exec_driver_sql(_SQLITE_INSERT, [values.row(r) for r in rows])
         return {r["fingerprint"] for r in rows}
     if dialect == "postgresql":
@@ -74,7 +75,7 @@ def _pg_insert(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
     from psycopg.types.json import Jsonb
 
     def value(name: str, v: Any) -> Any:
-        return Jsonb(v, dumps=_json_text) if name in _JSON and v is not None else v
+        return Jsonb(v, dumps=json_text) if name in _JSON and v is not None else v
 
     params = [tuple(value(name, r[name]) for name in _COLUMNS) for r in rows]
     inserted: set[str] = set()
@@ -87,10 +88,6 @@ def _pg_insert(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
             if not cursor.nextset():
                 break
     return inserted
-
-
-def _json_text(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 _COLUMNS = [c.name for c in TABLE.columns if c.name != "id"]
@@ -106,15 +103,13 @@ _TIMES = {"starts_at", "ends_at", "first_seen_at", "last_seen_at", "updated_at"}
 _UUIDS = {"integration_id", "incident_id"}
 
 
-class _SqliteValues:
-    """Row values as SQLAlchemy's column types store them on SQLite (what they read back):
-    JSON as text, UUIDs as 32 hex digits, times as naive UTC text. A batch shares a few
-    timestamps (now, the start and end Prometheus repeats), so each is formatted once."""
+class _SqliteRows(SqliteValues):
+    """Alert rows in the stored form (see `db.sqlite_values`), column by column."""
 
     def __init__(self) -> None:
-        self._times: dict[datetime, str] = {}
-        self._converters = [self._json if name in _JSON else self.time if name in _TIMES
-                            else self._uuid if name in _UUIDS else None for name in _COLUMNS]
+        super().__init__()
+        self._converters = [self.json if name in _JSON else self.time if name in _TIMES
+                            else self.uid if name in _UUIDS else None for name in _COLUMNS]
 
     def row(self, row: dict[str, Any]) -> tuple[Any, ...]:
         values = [row[name] for name in _COLUMNS]
@@ -122,20 +117,6 @@ class _SqliteValues:
             if convert is not None and values[i] is not None:
                 values[i] = convert(values[i])
         return tuple(values)
-
-    @staticmethod
-    def _json(value: Any) -> str:
-        return orjson.dumps(value).decode()
-
-    def time(self, value: datetime) -> str:
-        text = self._times.get(value)
-        if text is None:
-            text = self._times[value] = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        return text
-
-    @staticmethod
-    def _uuid(value: uuid.UUID) -> str:
-        return value.hex
 
 
 def lock_known(session: Session, fingerprints: Sequence[str]) -> dict[str, StoredAlert]:
@@ -189,7 +170,7 @@ def touch(session: Session, params: list[dict[str, Any]]) -> None:
     if not params:
         return
     if session.get_bind().dialect.name == "sqlite":  # Prometheus' resends: the common case
-        values = _SqliteValues()
+        values = SqliteValues()
         session.connection().exec_driver_sql(
             "UPDATE alerts SET receive_count = receive_count + ?, last_seen_at = ?, "
             "ends_at = ? WHERE fingerprint = ?",
@@ -281,7 +262,7 @@ def _select_groups(session: Session, keys: Sequence[str]) -> dict[str, Group]:
                 f"WHERE group_key IN ({', '.join('?' * len(chunk))})", tuple(chunk))
             for key, incident, last in rows:
                 found[key] = Group(key, uuid.UUID(hex=incident) if incident else None,
-                                   sqlite_time(last))
+                                   parse_time(last))
             continue
         query = (select(GROUPS.c.group_key, GROUPS.c.incident_id, GROUPS.c.last_alert_at)
                  .where(GROUPS.c.group_key.in_(chunk))
@@ -300,7 +281,7 @@ def save_groups(session: Session, groups: Iterable[Group]) -> None:
     if not changed:
         return
     if session.get_bind().dialect.name == "sqlite":
-        values = _SqliteValues()
+        values = SqliteValues()
         session.connection().exec_driver_sql(
             "UPDATE alert_groups SET incident_id = ?, last_alert_at = ? WHERE group_key = ?",
             [(g.incident_id.hex if g.incident_id else None,
@@ -310,7 +291,3 @@ def save_groups(session: Session, groups: Iterable[Group]) -> None:
     _run(session, _SAVE_GROUP, [{"key": g.key, "inc": g.incident_id, "at": g.last_alert_at}
                                 for g in changed])
 
-
-def sqlite_time(text: str | None) -> datetime | None:
-    """A time as SQLAlchemy stores it on SQLite (naive UTC text), read back aware."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else None

@@ -17,6 +17,8 @@ import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from warroom.db.sqlite_values import json_text
+
 WRITE_OPTION = "warroom_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -39,12 +41,6 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def _json_text(value: Any) -> str:
-    """JSON columns are written by orjson: several times faster than the standard library
-    for the label sets and payloads every alert carries."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
 class Database:
     """One engine per process, with read and write session factories."""
 
@@ -56,11 +52,11 @@ class Database:
             # statements of a small request. A connection is used by one thread at a time.
             self.engine = create_engine(url, echo=echo, pool_size=8, max_overflow=32,
                                         connect_args={"check_same_thread": False},
-                                        json_serializer=_json_text, json_deserializer=orjson.loads)
+                                        json_serializer=json_text, json_deserializer=orjson.loads)
             _configure_sqlite(self.engine)
         else:
             self.engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10,
-                                        json_serializer=_json_text, json_deserializer=orjson.loads)
+                                        json_serializer=json_text, json_deserializer=orjson.loads)
         write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._writer = sessionmaker(bind=write_engine, expire_on_commit=False)

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
-import orjson
 from sqlalchemy import Text, bindparam, cast, insert, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from warroom.db.sqlite_values import SqliteValues, json_text
 from warroom.escalation.models import Escalation, Timer
 from warroom.incidents.models import Incident
 from warroom.notify.models import Delivery
@@ -195,25 +195,16 @@ class SqliteStore(Store):
     def __init__(self, session: Session) -> None:
         super().__init__(session)
         self.cursor = session.connection().connection.dbapi_connection.cursor()
-        self._times: dict[datetime, str] = {}
-        self._parsed: dict[str, datetime] = {}
+        self._values = SqliteValues()
 
     def time(self, value: datetime) -> str:
-        text = self._times.get(value)
-        if text is None:
-            if value.tzinfo is None:  # as UTCDateTime: never guess the zone of a naive time
-                raise ValueError("naive datetime given to a UTC column")
-            text = self._times[value] = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        return text
+        return self._values.time(value)
 
     def _parse(self, text: str) -> datetime:
-        value = self._parsed.get(text)
-        if value is None:
-            value = self._parsed[text] = datetime.fromisoformat(text).replace(tzinfo=UTC)
-        return value
+        return self._values.parse(text)
 
     def uid(self, value: uuid.UUID) -> str:
-        return value.hex
+        return self._values.uid(value)
 
     def uuid(self, value: Any) -> uuid.UUID:
         return uuid.UUID(hex=value)
@@ -222,7 +213,7 @@ class SqliteStore(Store):
         return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
 
     def json(self, value: Any) -> str:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+        return json_text(value)
 
     def claim(self, now: datetime, limit: int) -> list[Claimed]:
         stamp = self.time(now)

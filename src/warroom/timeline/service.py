@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from warroom.db.sqlite_values import SqliteValues
 from warroom.timeline.kinds import EntryType, Source
 from warroom.timeline.models import TimelineEntry
 
@@ -65,18 +65,13 @@ def append_all(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     if session.get_bind().dialect.name == "sqlite":  # as SQLAlchemy's types store them
-        times: dict[datetime, str] = {}
-
-        def when(at: datetime) -> str:
-            if at not in times:
-                times[at] = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-            return times[at]
-
+        values = SqliteValues()
         session.connection().exec_driver_sql(
             "INSERT INTO timeline_entries (incident_id, at, kind, type, source, actor, "
             "summary, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(r["incident_id"].hex, when(r["at"]), r["kind"], r["type"], r["source"],
-              r["actor"], r["summary"], orjson.dumps(r["details"]).decode()) for r in rows])
+            [(values.uid(r["incident_id"]), values.time(r["at"]), r["kind"], r["type"],
+              r["source"], r["actor"], r["summary"], values.json(r["details"]))
+             for r in rows])
         return
     session.execute(insert(TimelineEntry.__table__), list(rows))
 
