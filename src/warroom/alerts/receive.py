@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -89,19 +90,12 @@ def receive(
 ) -> Received:
     """Authenticate by integration key, parse with `slug`, store everything valid.
 
-    Authentication and parsing happen before the write transaction, so SQLite's write
-    lock is held only for the writes; a write that loses a deadlock or a lock wait is
-    retried (the whole transaction rolled back first, so nothing is half-applied).
+    Authentication and parsing happen before any transaction; the alert writer commits
+    the alerts (retrying a lost deadlock or lock wait) before this returns.
     """
     now = utcnow()
-    integration = _integration(state, state.integration_keys.lookup(key), expected_format)
-    opts: dict[str, Any] = {"dedup_scope": str(integration.id), **(options or {})}
-    opts.update(integration.options or {})
-    try:
-        parsed = require_format(slug).parse(payload, now=now, options=opts)
-    except FormatError as exc:
-        state.metrics.alerts_rejected.labels(integration.format).inc()
-        raise BodyError(str(exc), list(exc.messages)) from None
+    integration = _integration(state.integration_keys.lookup(key), expected_format)
+    parsed = _parse(state, integration, slug, payload, now, options)
     sender = _sender(integration)
     alerts = parsed.alerts[: state.config.alerts.max_alerts_per_request]
     recorded = 0
@@ -127,14 +121,25 @@ def receive(
     return Received(integration.name, parsed, outcome, recorded, errors)
 
 
-def _integration(state: AppState, found: Integration | None,
-                 expected_format: str) -> Integration:
+def _integration(found: Integration | None, expected_format: str) -> Integration:
     if found is None:
         raise Unauthenticated(UNKNOWN_KEY)
     if found.format != expected_format:
         raise InvalidInput(f"integration {found.name!r} has format {found.format!r}, "
                            f"not {expected_format!r}")
     return found
+
+
+def _parse(state: AppState, integration: Integration, slug: str, payload: Any,
+           now: datetime, options: Mapping[str, Any] | None) -> ParseResult:
+    """Parse with `slug` and the integration's options; a body the format refuses as a
+    whole is a BodyError (and counted as rejected)."""
+    opts = {"dedup_scope": str(integration.id), **(options or {}), **(integration.options or {})}
+    try:
+        return require_format(slug).parse(payload, now=now, options=opts)
+    except FormatError as exc:
+        state.metrics.alerts_rejected.labels(integration.format).inc()
+        raise BodyError(str(exc), list(exc.messages)) from None
 
 
 def _sender(integration: Integration) -> pipeline.Sender:
@@ -171,18 +176,12 @@ async def accept(state: AppState, *, key: str | None, body: bytes, slug: str,
     found = state.integration_keys.cached(key)
     if found is None:
         found = await run_in_threadpool(state.integration_keys.lookup, key)
-    integration = _integration(state, found, expected_format)
-    options: dict[str, Any] = {"dedup_scope": str(integration.id), **(integration.options or {})}
-    fmt = require_format(slug)
-    try:
-        if len(body) <= INLINE_PARSE_BYTES:
-            parsed = fmt.parse(decode(body), now=now, options=options)
-        else:
-            parsed = await run_in_threadpool(
-                lambda: fmt.parse(decode(body), now=now, options=options))
-    except FormatError as exc:
-        state.metrics.alerts_rejected.labels(integration.format).inc()
-        raise BodyError(str(exc), list(exc.messages)) from None
+    integration = _integration(found, expected_format)
+
+    def parse() -> ParseResult:
+        return _parse(state, integration, slug, decode(body), now, None)
+
+    parsed = parse() if len(body) <= INLINE_PARSE_BYTES else await run_in_threadpool(parse)
     alerts = parsed.alerts[: state.config.alerts.max_alerts_per_request]
     outcome = await state.writer.write_async(Submission(_sender(integration), alerts, now))
     _record(state, integration, outcome, len(parsed.errors))
