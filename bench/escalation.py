@@ -228,9 +228,9 @@ class FireTap:
         self.lags: list[float] = []
         original = fire.fire_due
 
-        def fire_due(session, setup, now, limit=fire.BATCH):  # type: ignore[no-untyped-def]
+        def fire_due(session, setup, now, limit=fire.BATCH, prepared=None):  # type: ignore[no-untyped-def]
             t0 = time.perf_counter()
-            report = original(session, setup, now, limit)
+            report = original(session, setup, now, limit, prepared)
             if report.timer_ids:
                 self.batches.append((len(report.timer_ids), time.perf_counter() - t0))
                 self.lags.extend(report.lags)

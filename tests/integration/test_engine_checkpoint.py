@@ -8,21 +8,42 @@ import pytest
 from sqlalchemy import text
 
 from warroom.db import Database
-from warroom.engine.jobs import NO_AUTOCHECKPOINT, checkpoint_job
+from warroom.engine.jobs import checkpoint_job
 from warroom.incidents import service as incidents
 from warroom.incidents.schemas import IncidentCreate
 
 
 def test_the_checkpoint_job_copies_the_log_of_commits_that_skip_it(db: Database) -> None:
-    # The timers job commits without SQLite's automatic checkpoint; the engine's
-    # checkpoint job must then move those pages into the database file.
+    # The timers job commits on the bulk connection, without SQLite's automatic
+    # checkpoint; the engine's checkpoint job must then move those pages into the file.
     if not db.is_sqlite:
         pytest.skip("SQLite write-ahead log")
-    with db.transaction() as session:
-        session.connection().exec_driver_sql(NO_AUTOCHECKPOINT)
+    with db.transaction(bulk=True) as session:
         for _ in range(5):
             incidents.declare(session, IncidentCreate(title="t", severity="SEV3"), actor="t",
                               now=datetime.now(UTC))
     assert checkpoint_job(db).run() > 0
     with db.reading() as session:
         assert session.execute(text("SELECT count(*) FROM incidents")).scalar() == 5
+
+
+def test_only_the_bulk_connection_skips_foreign_keys_and_checkpoints(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite connection settings")
+
+    def settings(session) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+        fks = session.execute(text("PRAGMA foreign_keys")).scalar()
+        return fks, session.execute(text("PRAGMA wal_autocheckpoint")).scalar()
+
+    with db.transaction(bulk=True) as session:
+        assert settings(session) == (0, 0)
+    with db.transaction() as session:
+        assert settings(session) == (1, 1000)
+    with db.reading() as session:
+        assert settings(session) == (1, 1000)
+    # Other writers still get foreign keys enforced (and their cascades).
+    with pytest.raises(Exception, match="FOREIGN KEY"), db.transaction() as session:
+        session.execute(text(
+            "INSERT INTO timers (incident_id, kind, due_at, generation, status, payload,"
+            " created_at) VALUES ('0' , 'escalation', '2026-01-01 00:00:00.000000', 1,"
+            " 'pending', '{}', '2026-01-01 00:00:00.000000')"))

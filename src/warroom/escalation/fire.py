@@ -23,11 +23,19 @@ escalation's: acknowledging, resolving, re-escalating all bump the generation.
 
 Sending is not done here: deliveries are outbox rows the dispatcher sends after commit,
 so a slow or failing channel never delays the next step.
+
+A burst can be decided before it falls due (`prepare`, SQLite): the timers due at the next
+due instant are read and their rows built ahead, and at the due instant each batch is only
+written, if what it was decided from is still what the database holds: nothing committed
+by another connection since (SQLite's `data_version`), or else the same claim read again.
+Otherwise the prepared batches are dropped and the burst is decided anew. Nothing of a
+prepared batch is written before its due instant.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -174,11 +182,24 @@ class _Batch:
         self.advanced.append((self.store.time(due), body, self.stamp, timer.id))
         self.moved.add(timer.id)
 
-    def write(self, timers: list[Claimed]) -> None:
-        """Everything the batch decided; claimed timers not moved on are done."""
+    def restamp(self, now: datetime) -> None:
+        """Move a batch decided ahead (`prepare`) to the instant it is written: its rows
+        say when they were written (`created_at`, `at`, `fired_at`), not when decided."""
+        if now == self.now:
+            return
+        stamp = self.store.time(now)
+        self.outbox = [(*r[:10], stamp, r[11]) for r in self.outbox]
+        self.entries = [(r[0], stamp, *r[2:]) for r in self.entries]
+        self.advanced = [(r[0], r[1], stamp, r[3]) for r in self.advanced]
+        self.now, self.stamp = now, stamp
+
+    def write(self, timers: list[Claimed], rows: store.Store | None = None) -> None:
+        """Everything the batch decided (through `rows`, the current transaction's store,
+        when the batch was decided in an earlier one); claimed timers not moved on are
+        done."""
         done = [t.id for t in timers if t.id not in self.moved]
-        self.store.write(self.outbox, self.entries, self.advanced, done, self.levels,
-                         self.now)
+        (rows or self.store).write(self.outbox, self.entries, self.advanced, done,
+                                   self.levels, self.now)
 
 
 def claim(session: Session, now: datetime, limit: int) -> list[Claimed]:
@@ -188,13 +209,88 @@ def claim(session: Session, now: datetime, limit: int) -> list[Claimed]:
 
 
 def fire_due(session: Session, setup: EscalationSetup, now: datetime,
-             limit: int = BATCH) -> FireReport:
-    """Perform up to `limit` due timers in the caller's transaction."""
-    report = FireReport(now=now)
+             limit: int = BATCH, prepared: Prepared | None = None) -> FireReport:
+    """Perform up to `limit` due timers in the caller's transaction: the next batch of
+    `prepared` when it still holds, else a batch claimed and decided now."""
     rows = store.for_session(session)
-    timers, states = rows.claim_with_states(now, limit)
+    if prepared is not None and prepared.chunks and now >= prepared.at:
+        fresh = None if rows.data_version() == prepared.version else rows.claim_rows(now, limit)
+        chunk = prepared.chunks[0]
+        if fresh is None or fresh == chunk.claim:
+            prepared.chunks.popleft()
+            chunk.batch.restamp(now)
+            chunk.batch.write(chunk.timers, rows)
+            session.flush()
+            chunk.report.now = now
+            return chunk.report
+        prepared.chunks.clear()  # something changed: decide the rest anew
+        timers, states = rows.decode_claim(fresh)
+    else:
+        timers, states = rows.claim_with_states(now, limit)
+    report = FireReport(now=now)
     if not timers:
         return report
+    batch = _decide(session, setup, now, rows, timers, states, report)
+    batch.write(timers)
+    session.flush()
+    return report
+
+
+@dataclass
+class _Chunk:
+    claim: list[tuple[Any, ...]]  # the claim's rows as read: compared before writing
+    timers: list[Claimed]
+    batch: _Batch
+    report: FireReport
+
+
+@dataclass
+class Prepared:
+    """Batches of timers due at `at`, decided ahead (`prepare`), written by `fire_due`."""
+
+    at: datetime
+    version: int | None
+    chunks: deque[_Chunk] = field(default_factory=deque)
+
+    def __len__(self) -> int:
+        return sum(len(c.timers) for c in self.chunks)
+
+
+#: Kinds whose step depends only on the claim's row and configuration: a condition check
+#: evaluates the incident at the instant it fires, a reminder reads role holders.
+_PREPARABLE = frozenset({"escalation"})
+
+
+def prepare(session: Session, setup: EscalationSetup, at: datetime, *,
+            batches: int = 10, limit: int = BATCH,
+            previous: Prepared | None = None) -> Prepared | None:
+    """Decide ahead the batches of timers due at `at` (up to `batches` of `limit`), from a
+    read in the caller's (read) transaction; None where the store cannot (PostgreSQL,
+    where several workers share bursts) or nothing is due then. Stops at the first batch
+    with a timer that must be decided when it fires. `previous` is returned as it is when
+    it was decided for `at` and nothing was committed by others since."""
+    rows = store.for_session(session)
+    version = rows.data_version()
+    if version is None:
+        return None
+    if previous is not None and previous.at == at and previous.version == version:
+        return previous
+    read = rows.claim_rows(at, batches * limit)
+    prepared = Prepared(at, version)
+    for i in range(0, len(read), limit):
+        claim = read[i:i + limit]
+        timers, states = rows.decode_claim(claim)
+        if any(t.kind not in _PREPARABLE for t in timers):
+            break
+        report = FireReport(now=at)
+        batch = _decide(session, setup, at, rows, timers, states, report)
+        prepared.chunks.append(_Chunk(claim, timers, batch, report))
+    return prepared if prepared.chunks else None
+
+
+def _decide(session: Session, setup: EscalationSetup, now: datetime, rows: store.Store,
+            timers: list[Claimed], states: dict[Any, State], report: FireReport) -> _Batch:
+    """The rows that performing `timers` at `now` writes, counted into `report`."""
     batch = _Batch(setup, now, rows)
     reminders = [t for t in timers if t.kind == "reminder"]
     holders = (_role_holders(session, [rows.uuid(t.incident_id) for t in reminders])
@@ -222,9 +318,7 @@ def fire_due(session: Session, setup: EscalationSetup, now: datetime,
         report.fired += 1
     if checks:
         report.deliveries += _fire_checks(session, batch, checks)
-    batch.write(timers)
-    session.flush()
-    return report
+    return batch
 
 
 def _fire_escalation(batch: _Batch, timer: Claimed, state: State) -> int | None:

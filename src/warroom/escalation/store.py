@@ -94,6 +94,19 @@ class Store:
 
     # ---- statements
 
+    def data_version(self) -> int | None:
+        """A number that changes when another connection commits (SQLite); None where
+        there is no such thing: batches cannot be decided ahead there."""
+        return None
+
+    def claim_rows(self, now: datetime, limit: int) -> list[tuple[Any, ...]]:
+        """The claim's rows as read, to compare two reads (`decode_claim` decodes them)."""
+        raise NotImplementedError("batches are decided ahead on SQLite only")
+
+    def decode_claim(self, rows: list[tuple[Any, ...]]
+                     ) -> tuple[list[Claimed], dict[Any, State]]:
+        raise NotImplementedError("batches are decided ahead on SQLite only")
+
     def claim(self, now: datetime, limit: int) -> list[Claimed]:
         """Lock up to `limit` due timers and return them, oldest first. Concurrent
         workers skip the rows another one holds; `write` moves each on or marks it done."""
@@ -222,17 +235,26 @@ class SqliteStore(Store):
                 for tid, iid, kind, due, generation, payload
                 in self.cursor.execute(_SQLITE_CLAIM, (stamp, limit)).fetchall()]
 
-    def claim_with_states(self, now: datetime,
-                          limit: int) -> tuple[list[Claimed], dict[Any, State]]:
+    def data_version(self) -> int:
+        return int(self.cursor.execute("PRAGMA data_version").fetchone()[0])
+
+    def claim_rows(self, now: datetime, limit: int) -> list[tuple[Any, ...]]:
+        return self.cursor.execute(_SQLITE_CLAIM_STATES, (self.time(now), limit)).fetchall()
+
+    def decode_claim(self, rows: list[tuple[Any, ...]]
+                     ) -> tuple[list[Claimed], dict[Any, State]]:
         parse = self._parse
         timers: list[Claimed] = []
         states: dict[Any, State] = {}
-        for (tid, iid, kind, due, generation, payload, status, *state) in self.cursor.execute(
-                _SQLITE_CLAIM_STATES, (self.time(now), limit)).fetchall():
+        for (tid, iid, kind, due, generation, payload, status, *state) in rows:
             timers.append(Claimed(tid, iid, kind, parse(due), generation, payload))
             if status is not None:
                 states[iid] = State(status, *state)
         return timers, states
+
+    def claim_with_states(self, now: datetime,
+                          limit: int) -> tuple[list[Claimed], dict[Any, State]]:
+        return self.decode_claim(self.claim_rows(now, limit))
 
     def states(self, ids: Sequence[Any]) -> dict[Any, State]:
         out: dict[Any, State] = {}
