@@ -156,6 +156,47 @@ def test_manual_escalation_to_a_chosen_level(db, setup) -> None:
     assert "escalation.requested" in kinds(db, ref)
 
 
+def where(db: Database, ref: str) -> tuple[int, int]:
+    with db.reading() as session:
+        state = session.get(Escalation, incidents.require_incident(session, ref).id)
+        assert state is not None
+        return escalation.position(session, state)
+
+
+def test_the_position_is_the_step_paged_last_through_repeats_acks_and_restarts(
+        db, setup) -> None:
+    ref = declare(db, severity="SEV2")
+    assert where(db, ref) == (-1, 0)
+    fire(db, setup, T0)
+    assert where(db, ref) == (0, 0)
+    fire(db, setup, T0 + timedelta(minutes=5))
+    assert where(db, ref) == (1, 0)
+    fire(db, setup, T0 + timedelta(minutes=15))  # repeat: level 1 of cycle 1
+    assert where(db, ref) == (0, 1)
+    fire(db, setup, T0 + timedelta(minutes=20))  # the last step: the timer is done
+    assert where(db, ref) == (1, 1)
+    act(db, ref, Action.ACKNOWLEDGE, T0 + timedelta(minutes=21))
+    assert where(db, ref) == (1, 1)  # acknowledging keeps what was paged
+    act(db, ref, Action.RESOLVE, T0 + timedelta(minutes=22))
+    act(db, ref, Action.REOPEN, T0 + timedelta(minutes=23))
+    assert where(db, ref) == (-1, 0)  # a restart is a new run
+    fire(db, setup, T0 + timedelta(minutes=23))
+    assert where(db, ref) == (0, 0)
+
+
+def test_escalating_by_hand_without_a_level_pages_the_level_after_the_last(db, setup) -> None:
+    ref = declare(db)
+    fire(db, setup, T0)
+    act(db, ref, Action.ACKNOWLEDGE, T0 + timedelta(minutes=1))
+    with db.transaction() as session:
+        inc = incidents.require_incident(session, ref, for_update=True)
+        assert escalation.escalate(session, setup, inc, None, actor="alice",
+                                   now=T0 + timedelta(minutes=2)) == 1
+    assert where(db, ref) == (0, 0)  # requested, not yet paged
+    fire(db, setup, T0 + timedelta(minutes=2))
+    assert pages(db, ref)[-1] == ("bob", "escalation", 1) and where(db, ref) == (1, 0)
+
+
 def test_time_condition_pages_the_director_once(db, setup) -> None:
     ref = declare(db)
     act(db, ref, Action.ACKNOWLEDGE, T0 + timedelta(minutes=1))
@@ -263,8 +304,8 @@ def test_a_batch_pages_every_incident_once_and_schedules_each_next_level(db, set
                                                   Timer.status == "pending")).all()
         assert sorted(t.due_at for t in nxt) == [T0 + timedelta(minutes=5)] * 4
         assert {t.payload["level"] for t in nxt} == {1}
-        levels = {e.level for e in session.scalars(select(Escalation))}
-        assert levels == {-1, 0}  # the acknowledged one never reached level 0
+        levels = {escalation.position(session, e) for e in session.scalars(select(Escalation))}
+        assert levels == {(-1, 0), (0, 0)}  # the acknowledged one never reached level 0
 
 
 def test_a_stale_timer_in_a_batch_is_marked_done_without_paging(db, setup) -> None:
@@ -300,8 +341,8 @@ def test_a_fired_level_reads_back_through_the_models_as_written(db, setup) -> No
         nxt = session.scalars(select(Timer).where(Timer.incident_id == inc.id,
                                                   Timer.kind == "escalation",
                                                   Timer.status == "pending")).one()
-        assert nxt.due_at == T0 + timedelta(minutes=5) and nxt.payload == {"level": 1, "cycle": 0}
+        assert nxt.due_at == T0 + timedelta(minutes=5)
+        assert nxt.payload == {"level": 1, "cycle": 0, "paged": [0, 0]}
         assert nxt.fired_at == T0 + timedelta(seconds=1)  # the same row, moved on
         state = session.get(Escalation, inc.id)
-        assert state is not None and (state.level, state.cycle) == (0, 0)
-        assert state.updated_at == T0 + timedelta(seconds=1)
+        assert state is not None and escalation.position(session, state) == (0, 0)

@@ -104,7 +104,6 @@ class _Batch:
         self.entries: list[tuple[Any, ...]] = []
         self.advanced: list[tuple[Any, ...]] = []  # store.ADVANCE_COLUMNS
         self.moved: set[int] = set()
-        self.levels: dict[Any, tuple[int, int]] = {}  # incident id (store's) -> level, cycle
         self._decoded: dict[str, Any] = {}
         self._encoded: dict[Any, Any] = {}
 
@@ -175,11 +174,14 @@ class _Batch:
         self.entries.append((incident_id, self.stamp, kind, type.value,
                              _AUTOMATION, ACTOR, summary, details))
 
-    def advance(self, timer: Claimed, due: datetime, **payload: Any) -> None:
+    def advance(self, timer: Claimed, due: datetime, *, done: bool = False,
+                **payload: Any) -> None:
         """Move `timer` on to its next step, due at `due`, in place: one row updated
-        instead of one marked done and one inserted (kind and generation stay)."""
+        instead of one marked done and one inserted (kind and generation stay); `done`:
+        it has no next step, and keeps `payload` as the record of its last one."""
         body = self.encode(("timer", *payload.items()), lambda: payload)
-        self.advanced.append((self.store.time(due), body, self.stamp, timer.id))
+        self.advanced.append(("done" if done else "pending", self.store.time(due), body,
+                              self.stamp, timer.id))
         self.moved.add(timer.id)
 
     def restamp(self, now: datetime) -> None:
@@ -190,7 +192,7 @@ class _Batch:
         stamp = self.store.time(now)
         self.outbox = [(*r[:10], stamp, r[11]) for r in self.outbox]
         self.entries = [(r[0], stamp, *r[2:]) for r in self.entries]
-        self.advanced = [(r[0], r[1], stamp, r[3]) for r in self.advanced]
+        self.advanced = [(*r[:3], stamp, r[4]) for r in self.advanced]
         self.now, self.stamp = now, stamp
 
     def write(self, timers: list[Claimed], rows: store.Store | None = None) -> None:
@@ -198,8 +200,7 @@ class _Batch:
         when the batch was decided in an earlier one); claimed timers not moved on are
         done."""
         done = [t.id for t in timers if t.id not in self.moved]
-        (rows or self.store).write(self.outbox, self.entries, self.advanced, done,
-                                   self.levels, self.now)
+        (rows or self.store).write(self.outbox, self.entries, self.advanced, done, self.now)
 
 
 def claim(session: Session, now: datetime, limit: int) -> list[Claimed]:
@@ -337,7 +338,6 @@ def _fire_escalation(batch: _Batch, timer: Claimed, state: State) -> int | None:
                        kind="page" if level == 0 and cycle == 0 else "escalation",
                        key=f"{batch.store.text(incident_id)}:g{state.generation}:c{cycle}:l{level}",
                        level=level)
-    batch.levels[incident_id] = (level, cycle)
     # The entry of a level is the same for every incident paged by the same plan at the
     # same due time: its summary and JSON are built once.
     due = timer.due_at
@@ -348,10 +348,13 @@ def _fire_escalation(batch: _Batch, timer: Claimed, state: State) -> int | None:
                     "deliveries": count, "due_at": due.isoformat(),
                     "nobody_on_call": plan.nobody}))
     nxt = next_step(snap, level, cycle)
+    paged = (level, cycle)
     if nxt is not None:
         next_level, next_cycle, delay = nxt
         # Due from the previous due time, not from now, so lag does not accumulate.
-        batch.advance(timer, due + delay, level=next_level, cycle=next_cycle)
+        batch.advance(timer, due + delay, level=next_level, cycle=next_cycle, paged=paged)
+    else:
+        batch.advance(timer, due, done=True, level=level, cycle=cycle, paged=paged)
     return count
 
 

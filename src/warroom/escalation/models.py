@@ -13,7 +13,8 @@ from warroom.db.base import Base, JSONType, UTCDateTime
 
 
 class Escalation(Base):
-    """An incident's escalation: the policy snapshot and where it stands.
+    """An incident's escalation: the policy snapshot and its state. The level it has
+    reached is on its timers (`service.position`), which firing writes anyway.
 
     `generation` changes whenever escalation is stopped or restarted; a timer carrying an
     older generation is stale and is discarded when it fires.
@@ -27,8 +28,6 @@ class Escalation(Base):
     policy_id: Mapped[str] = mapped_column(String(200))
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSONType)
     status: Mapped[str] = mapped_column(String(16))  # active | acknowledged | stopped
-    level: Mapped[int] = mapped_column(Integer, default=-1)
-    cycle: Mapped[int] = mapped_column(Integer, default=0)
     generation: Mapped[int] = mapped_column(Integer, default=1)
     conditions_fired: Mapped[list[str]] = mapped_column(JSONType, default=list)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)

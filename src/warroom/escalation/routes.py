@@ -66,8 +66,9 @@ def _state(session: Any, incident_id: Any) -> EscalationOut:
     if state is None:
         return EscalationOut(policy_id=None, status="none", level=-1, cycle=0,
                              conditions_fired=[], pending=pending, snapshot=None)
-    return EscalationOut(policy_id=state.policy_id, status=state.status, level=state.level,
-                         cycle=state.cycle, conditions_fired=list(state.conditions_fired or []),
+    level, cycle = service.position(session, state)
+    return EscalationOut(policy_id=state.policy_id, status=state.status, level=level,
+                         cycle=cycle, conditions_fired=list(state.conditions_fired or []),
                          pending=pending, snapshot=state.snapshot)
 
 

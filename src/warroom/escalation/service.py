@@ -115,13 +115,13 @@ def start(session: Session, setup: EscalationSetup, incident: Incident, now: dat
     existing = session.get(Escalation, incident.id)
     if existing is None:
         existing = Escalation(incident_id=incident.id, policy_id=policy_id, snapshot=snap,
-                              status="active", level=-1, cycle=0, generation=1,
+                              status="active", generation=1,
                               conditions_fired=[], started_at=now, updated_at=now)
         session.add(existing)
-    else:
-        existing.snapshot, existing.status, existing.level, existing.cycle = snap, "active", -1, 0
+    else:  # a new run: `position` counts only its timers
+        existing.snapshot, existing.status = snap, "active"
         existing.generation += 1
-        existing.updated_at = now
+        existing.started_at = existing.updated_at = now
     session.flush()
     first = timedelta(seconds=snap["levels"][0]["delay"])
     _timer(session, incident.id, "escalation", now + first, now, existing.generation,
@@ -165,18 +165,40 @@ def escalate(session: Session, setup: EscalationSetup, incident: Incident, level
     if state is None:
         raise NotFound(f"{incident.reference} has no escalation policy")
     levels = state.snapshot["levels"]
-    target = state.level + 1 if level is None else level
+    paged_level, cycle = position(session, state)
+    target = paged_level + 1 if level is None else level
     if not 0 <= target < len(levels):
         raise InvalidInput(f"level must be 0..{len(levels) - 1}; the policy has {len(levels)}")
     state.status, state.generation, state.updated_at = "active", state.generation + 1, now
     _cancel(session, incident.id, ("escalation",))
     _timer(session, incident.id, "escalation", now, now, state.generation, level=target,
-           cycle=state.cycle, manual=True)
+           cycle=cycle, manual=True)
     timeline.append(session, incident.id, kind="escalation.requested", type=EntryType.ESCALATION,
                     at=now, source=Source.HUMAN, actor=actor,
                     summary=f"Escalation to level {target + 1} requested",
                     details={"level": target})
     return target
+
+
+def position(session: Session, state: Escalation) -> tuple[int, int]:
+    """The level and cycle this escalation paged last; (-1, 0) before its first page.
+
+    Each step is recorded (`paged`) in the payload of the timer that performed it, in the
+    same update that moves that timer on, so firing writes no escalation row. A timer walks
+    its steps in place; a manual escalation or a restart starts a new one: the newest timer
+    of the current run (created since `started_at`) with a record holds the answer.
+    """
+    payloads = session.scalars(
+        select(Timer.payload).where(Timer.incident_id == state.incident_id,
+                                    Timer.kind == "escalation",
+                                    Timer.created_at >= state.started_at,
+                                    Timer.fired_at.is_not(None))
+        .order_by(Timer.id.desc()))
+    for payload in payloads:
+        if "paged" in payload:
+            level, cycle = payload["paged"]
+            return int(level), int(cycle)
+    return -1, 0
 
 
 def listener(setup: EscalationSetup) -> Listener:

@@ -40,8 +40,9 @@ DELIVERY_COLUMNS = ("idempotency_key", "incident_id", "person_id", "channel_id",
                     "channel_type", "kind", "level", "status", "attempts", "next_attempt_at",
                     "created_at", "fallback_for")
 ENTRY_COLUMNS = ("incident_id", "at", "kind", "type", "source", "actor", "summary", "details")
-#: A timer moved on to its next step: its new due time and payload, the batch's `now`.
-ADVANCE_COLUMNS = ("due_at", "payload", "fired_at", "id")
+#: A timer moved on to its next step (or done after its last): its status, new due time
+#: and payload, the batch's `now`.
+ADVANCE_COLUMNS = ("status", "due_at", "payload", "fired_at", "id")
 
 
 class Claimed(NamedTuple):
@@ -143,11 +144,9 @@ class Store:
         return out
 
     def write(self, deliveries: list[tuple[Any, ...]], entries: list[tuple[Any, ...]],
-              advanced: list[tuple[Any, ...]], done: list[int],
-              levels: dict[Any, tuple[int, int]], now: datetime) -> None:
+              advanced: list[tuple[Any, ...]], done: list[int], now: datetime) -> None:
         """Insert the deliveries and entries, move the `advanced` timers on to their next
-        step (rows in `ADVANCE_COLUMNS` order), mark the `done` ones (ids) done, and set
-        the escalations' levels."""
+        step (rows in `ADVANCE_COLUMNS` order) and mark the `done` ones (ids) done."""
         session = self.session
         if deliveries:
             stmt = postgresql.insert(DELIVERIES).on_conflict_do_nothing(
@@ -160,19 +159,13 @@ class Store:
         if advanced:
             session.execute(
                 update(TIMERS).where(TIMERS.c.id == bindparam("tid"))
-                .values(due_at=bindparam("due"), payload=bindparam("body"),
-                        fired_at=bindparam("fired")),
-                [{"due": due, "body": body, "fired": fired, "tid": tid}
-                 for due, body, fired, tid in advanced])
+                .values(status=bindparam("st"), due_at=bindparam("due"),
+                        payload=bindparam("body"), fired_at=bindparam("fired")),
+                [{"st": st, "due": due, "body": body, "fired": fired, "tid": tid}
+                 for st, due, body, fired, tid in advanced])
         if done:
             session.execute(update(TIMERS).where(TIMERS.c.id.in_(done))
                             .values(status="done", fired_at=now))
-        groups: dict[tuple[int, int], list[Any]] = {}
-        for incident_id, at in levels.items():
-            groups.setdefault(at, []).append(incident_id)
-        for (level, cycle), ids in groups.items():
-            session.execute(update(ESCALATIONS).where(ESCALATIONS.c.incident_id.in_(ids))
-                            .values(level=level, cycle=cycle, updated_at=now))
 
 
 def _marks(n: int) -> str:
@@ -194,9 +187,9 @@ _SQLITE_CLAIM_STATES = (
     " FROM timers t LEFT JOIN incidents i ON i.id = t.incident_id"
     " LEFT JOIN escalations e ON e.incident_id = t.incident_id"
     " WHERE t.status = 'pending' AND t.due_at <= ? ORDER BY t.due_at, t.id LIMIT ?")
-_SQLITE_ADVANCE = "UPDATE timers SET due_at = ?, payload = ?, fired_at = ? WHERE id = ?"
+_SQLITE_ADVANCE = ("UPDATE timers SET status = ?, due_at = ?, payload = ?, fired_at = ?"
+                   " WHERE id = ?")
 _SQLITE_DONE = "UPDATE timers SET status = 'done', fired_at = ? WHERE id = ?"
-_SQLITE_LEVEL = "UPDATE escalations SET level = ?, cycle = ?, updated_at = ? WHERE incident_id = ?"
 #: SQLite's default limit on host parameters is 32,766; a batch stays well below.
 _IN_CHUNK = 5000
 
@@ -267,8 +260,7 @@ class SqliteStore(Store):
         return out
 
     def write(self, deliveries: list[tuple[Any, ...]], entries: list[tuple[Any, ...]],
-              advanced: list[tuple[Any, ...]], done: list[int],
-              levels: dict[Any, tuple[int, int]], now: datetime) -> None:
+              advanced: list[tuple[Any, ...]], done: list[int], now: datetime) -> None:
         cursor = self.cursor
         if deliveries:
             cursor.executemany(_SQLITE_DELIVERIES, deliveries)
@@ -279,9 +271,6 @@ class SqliteStore(Store):
             cursor.executemany(_SQLITE_ADVANCE, advanced)
         if done:
             cursor.executemany(_SQLITE_DONE, [(stamp, tid) for tid in done])
-        if levels:
-            cursor.executemany(_SQLITE_LEVEL, [(level, cycle, stamp, iid)
-                                               for iid, (level, cycle) in levels.items()])
 
 
 def for_session(session: Session) -> Store:
