@@ -233,6 +233,10 @@ class FireTap:
             report = original(session, setup, now, limit, prepared)
             if report.timer_ids:
                 self.batches.append((len(report.timer_ids), time.perf_counter() - t0))
+                if os.environ.get("BENCH_TRACE"):
+                    print(f"    batch {len(report.timer_ids)} started {min(report.lags)*1000:.1f} ms "
+                          f"after due, {(time.perf_counter() - t0)*1000:.1f} ms, "
+                          f"prepared={report.now is not None and prepared is not None}", flush=True)
                 self.lags.extend(report.lags)
                 session.info.setdefault("bench.reports", []).append(report)
             return report
