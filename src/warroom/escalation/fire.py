@@ -38,7 +38,7 @@ import uuid
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -59,6 +59,8 @@ from warroom.timeline.kinds import EntryType, Source
 BATCH = 1000
 
 _AUTOMATION = Source.AUTOMATION.value
+_ESCALATION = EntryType.ESCALATION.value
+_TRIGGERED = Status.TRIGGERED.value
 
 
 @dataclass
@@ -104,8 +106,17 @@ class _Batch:
         self.entries: list[tuple[Any, ...]] = []
         self.advanced: list[tuple[Any, ...]] = []  # store.ADVANCE_COLUMNS
         self.moved: set[int] = set()
+        self.steps: dict[tuple[str, str, str], _Step] = {}
         self._decoded: dict[str, Any] = {}
         self._encoded: dict[Any, Any] = {}
+        self._dues: dict[tuple[datetime, timedelta], str] = {}
+
+    def due_text(self, due: datetime, delay: timedelta) -> str:
+        """`due + delay` in the store's representation, once per distinct pair."""
+        text = self._dues.get((due, delay))
+        if text is None:
+            text = self._dues[(due, delay)] = self.store.time(due + delay)
+        return text
 
     def decode(self, text: str) -> Any:
         """JSON read as text and decoded once per distinct value: the incidents of a burst
@@ -322,39 +333,69 @@ def _decide(session: Session, setup: EscalationSetup, now: datetime, rows: store
     return batch
 
 
-def _fire_escalation(batch: _Batch, timer: Claimed, state: State) -> int | None:
-    """Queue one level's pages and the next step; None when the timer is stale."""
-    payload = batch.decode(timer.payload)
-    if (state.escalation != "active" or timer.generation != state.generation
-            or state.status != Status.TRIGGERED.value and not payload.get("manual")):
-        return None
-    assert state.snapshot is not None
-    snap = batch.decode(state.snapshot)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a key of the batch's caches
+class _Step:
+    """An escalation step as every incident with the same timer payload, policy snapshot
+    and severity takes it: decided once per batch (a burst has one or a few)."""
+
+    level: int
+    cycle: int
+    manual: bool
+    plan: _Plan
+    kind: str
+    key_tail: str  # of the deliveries' idempotency keys, after the incident and generation
+    summary: str
+    status: str  # the timer's, once moved on: "pending", or "done" after the last step
+    delay: timedelta  # to the next step, from this one's due time (lag never accumulates)
+    body: Any  # the timer's payload once moved on, in the store's JSON
+
+
+def _step(batch: _Batch, payload_text: str, snapshot: str, severity: str) -> _Step:
+    key = (payload_text, snapshot, severity)
+    found = batch.steps.get(key)
+    if found is not None:
+        return found
+    payload, snap = batch.decode(payload_text), batch.decode(snapshot)
     level, cycle = int(payload["level"]), int(payload["cycle"])
     spec = snap["levels"][level]
-    plan = batch.plan(spec["notify"], spec["via"], state.severity)
-    incident_id = timer.incident_id
-    count = batch.page(incident_id, plan,
-                       kind="page" if level == 0 and cycle == 0 else "escalation",
-                       key=f"{batch.store.text(incident_id)}:g{state.generation}:c{cycle}:l{level}",
-                       level=level)
-    # The entry of a level is the same for every incident paged by the same plan at the
-    # same due time: its summary and JSON are built once.
-    due = timer.due_at
-    batch.entry(incident_id, "escalation.level_notified", EntryType.ESCALATION,
-                f"Level {level + 1} paged: {plan.summary}",
-                batch.encode(("level", id(plan), level, cycle, count, due), lambda: {
-                    "level": level, "cycle": cycle, "targets": plan.resolved,
-                    "deliveries": count, "due_at": due.isoformat(),
-                    "nobody_on_call": plan.nobody}))
+    plan = batch.plan(spec["notify"], spec["via"], severity)
     nxt = next_step(snap, level, cycle)
-    paged = (level, cycle)
-    if nxt is not None:
-        next_level, next_cycle, delay = nxt
-        # Due from the previous due time, not from now, so lag does not accumulate.
-        batch.advance(timer, due + delay, level=next_level, cycle=next_cycle, paged=paged)
+    paged = [level, cycle]
+    if nxt is None:
+        status, delay, after = "done", timedelta(0), {"level": level, "cycle": cycle}
     else:
-        batch.advance(timer, due, done=True, level=level, cycle=cycle, paged=paged)
+        status, delay = "pending", nxt[2]
+        after = {"level": nxt[0], "cycle": nxt[1]}
+    found = batch.steps[key] = _Step(
+        level, cycle, bool(payload.get("manual")), plan,
+        "page" if level == 0 and cycle == 0 else "escalation", f":c{cycle}:l{level}",
+        f"Level {level + 1} paged: {plan.summary}", status, delay,
+        batch.store.json({**after, "paged": paged}))
+    return found
+
+
+def _fire_escalation(batch: _Batch, timer: Claimed, state: State) -> int | None:
+    """Queue one level's pages and the next step; None when the timer is stale."""
+    if state.escalation != "active" or timer.generation != state.generation:
+        return None
+    assert state.snapshot is not None
+    step = _step(batch, timer.payload, state.snapshot, state.severity)
+    if state.status != _TRIGGERED and not step.manual:
+        return None
+    incident_id = timer.incident_id
+    count = batch.page(incident_id, step.plan, kind=step.kind,
+                       key=f"{batch.store.text(incident_id)}:g{state.generation}{step.key_tail}",
+                       level=step.level)
+    due = timer.due_at
+    batch.entries.append((incident_id, batch.stamp, "escalation.level_notified", _ESCALATION,
+                          _AUTOMATION, ACTOR, step.summary,
+                          batch.encode((step, due, count), lambda: {
+                              "level": step.level, "cycle": step.cycle,
+                              "targets": step.plan.resolved, "deliveries": count,
+                              "due_at": due.isoformat(), "nobody_on_call": step.plan.nobody})))
+    batch.advanced.append((step.status, batch.due_text(due, step.delay), step.body,
+                           batch.stamp, timer.id))
+    batch.moved.add(timer.id)
     return count
 
 
