@@ -236,3 +236,47 @@ def test_release_freed_memory_runs_where_there_is_glibc() -> None:
     assert isinstance(released, bool)
     if sys.platform == "linux" and platform.libc_ver()[0] == "glibc":
         assert writer_module._malloc_trim is not None
+
+
+def _sqlite_memory_used() -> Callable[[], int]:
+    """sqlite3_memory_used() of the SQLite library this process's sqlite3 module uses."""
+    import ctypes
+    import sqlite3
+
+    try:
+        lib = ctypes.CDLL("libsqlite3.so.0")
+        used = lib.sqlite3_memory_used
+    except (OSError, AttributeError):
+        pytest.skip("no shared libsqlite3 to ask")
+    used.restype = ctypes.c_int64
+    probe = sqlite3.connect(":memory:")
+    before = used()
+    probe.execute("CREATE TABLE t (x)")  # allocates in *this* library, if it is the same
+    probe.executemany("INSERT INTO t VALUES (?)", [(b"x" * 1000,)] * 200)
+    grew = used() > before
+    probe.close()
+    if not grew:
+        pytest.skip("the sqlite3 module is not linked against libsqlite3.so.0")
+    return used
+
+
+def test_release_database_memory_empties_the_idle_connections_page_caches(
+    db: Database,
+) -> None:
+    if not db.is_sqlite:
+        pytest.skip("page caches are SQLite's")
+    used = _sqlite_memory_used()
+    with db.transaction() as session:
+        session.connection().exec_driver_sql("CREATE TABLE bulk (id INTEGER PRIMARY KEY, v)")
+        session.connection().exec_driver_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) "
+            "INSERT INTO bulk SELECT i, randomblob(1000) FROM n")
+    # Three pooled connections, each reading ~1.5 MB of pages into its cache.
+    connections = [db.engine.connect() for _ in range(3)]
+    for c in connections:
+        assert c.exec_driver_sql("SELECT sum(length(v)) FROM bulk").scalar() == 1_500_000
+    for c in connections:
+        c.close()
+    full = used()
+    assert writer_module.release_database_memory(db) >= 3
+    assert full - used() > 3 * 1_000_000

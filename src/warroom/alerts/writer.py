@@ -76,6 +76,30 @@ def release_freed_memory() -> bool:
     return bool(_malloc_trim(0)) if _malloc_trim is not None else False
 
 
+def release_database_memory(db: Database) -> int:
+    """SQLite: empty the page caches of the pooled connections nobody is using
+    (`PRAGMA shrink_memory`); returns how many there were.
+
+    Each pooled connection keeps its own page cache (2 MiB by default, more where a job
+    asked for it), filled by whatever the connection last read or wrote; the database
+    file stays in the operating system's cache, so the next burst's first reads cost
+    microseconds, not disk reads.
+    """
+    if not db.is_sqlite:
+        return 0
+    idle = db.engine.pool.checkedin()  # type: ignore[attr-defined]
+    raws = []
+    try:
+        for _ in range(idle):
+            raws.append(db.engine.raw_connection())
+        for raw in raws:
+            raw.driver_connection.execute("PRAGMA shrink_memory")
+    finally:
+        for raw in raws:
+            raw.close()
+    return len(raws)
+
+
 class Overloaded(Exception):
     """More alerts are waiting to be written than the writer takes on: the request is
     refused before anything is stored, and the sender should retry after a pause (429)."""
@@ -110,12 +134,15 @@ class AlertWriter:
 
     def __init__(self, db: Database, cfg: Callable[[], PipelineConfig],
                  metrics: Metrics | None = None, *,
-                 idle_hooks: Sequence[Callable[[], object]] = (release_freed_memory,),
+                 idle_hooks: Sequence[Callable[[], object]] | None = None,
                  idle_seconds: float = IDLE_SECONDS) -> None:
         self.db, self._cfg, self.metrics = db, cfg, metrics
         # Run once (by one writer thread) when the writer has had nothing to do for
         # `idle_seconds` after writing a batch: once per burst, never between batches.
-        self.idle_hooks, self.idle_seconds = list(idle_hooks), idle_seconds
+        # By default: empty SQLite's page caches, then give the freed memory back.
+        self.idle_hooks = list(idle_hooks) if idle_hooks is not None else [
+            lambda: release_database_memory(db), release_freed_memory]
+        self.idle_seconds = idle_seconds
         self._writing = 0  # batches being written now
         self._last_batch_at = 0.0  # monotonic time the last batch was done
         self._idle_since_batch = True  # the hooks have run since that batch
