@@ -87,7 +87,8 @@ def release_database_memory(db: Database) -> int:
     """
     if not db.is_sqlite:
         return 0
-    idle = db.engine.pool.checkedin()  # type: ignore[attr-defined]
+    checkedin = getattr(db.engine.pool, "checkedin", None)  # QueuePool's count
+    idle = checkedin() if checkedin is not None else 0
     raws = []
     try:
         for _ in range(idle):
