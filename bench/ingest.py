@@ -428,6 +428,9 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--live-src", action="store_true", help="run warroom from the working "
                     "tree instead of a copy of src/ taken at start")
+    ap.add_argument("--memory-only", action="store_true", help="only start the targets, "
+                    "load the memory alerts and sample RSS: no generator ceiling, no "
+                    "throughput cells (wrk is not needed)")
     ap.add_argument("--sink", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.sink:
@@ -438,7 +441,7 @@ def main() -> int:
     from rich.table import Table
     console = Console(width=max(220, shutil.get_terminal_size().columns))
 
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and not args.memory_only:
         console.print("[red]wrk not found.[/] Install it with [bold]apt-get install -y wrk[/] "
                       "(Debian/Ubuntu package `wrk`), then rerun.")
         return 2
@@ -463,29 +466,31 @@ def main() -> int:
     calib: list[Cell] = []
     memory: dict[str, dict[str, str]] = {}
     sink: subprocess.Popen | None = None
+    sinks: list[subprocess.Popen] = []
     started = time.monotonic()
     console.print(f"workdir {workdir}; {duration:g} s per cell; wrk -t{args.threads}; "
                   f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}")
     try:
         # 1. generator ceiling against a trivial server (two processes, SO_REUSEPORT)
-        port = free_port()
-        sinks = [subprocess.Popen([sys.executable, __file__, "--sink", str(port)],
-                                  start_new_session=True) for _ in range(2)]
-        sink = sinks[0]
-        time.sleep(1.0)
-        for b in batches:
-            c = run_wrk(f"http://127.0.0.1:{port}/api/v2/alerts", "-", mode="new", batch=b,
-                        conns=conns.get(b, 16), threads=args.threads, duration=duration,
-                        tag=f"sink{b}", poolfile=None, pids={s.pid for s in sinks},
-                        db_pids=set(), timeout_s=timeout_s)
-            c.target = "trivial sink"
-            calib.append(c)
-            console.print(f"  generator vs trivial sink, {b}/req: {c.rate:,.0f} alerts/s "
-                          f"({c.rps:,.0f} req/s), wrk used {c.wrk_cores:.2f} cores")
-        for s in sinks:
-            s.terminate()
-            s.wait(5)
-        sink = None
+        if not args.memory_only:
+            port = free_port()
+            sinks = [subprocess.Popen([sys.executable, __file__, "--sink", str(port)],
+                                      start_new_session=True) for _ in range(2)]
+            sink = sinks[0]
+            time.sleep(1.0)
+            for b in batches:
+                c = run_wrk(f"http://127.0.0.1:{port}/api/v2/alerts", "-", mode="new", batch=b,
+                            conns=conns.get(b, 16), threads=args.threads, duration=duration,
+                            tag=f"sink{b}", poolfile=None, pids={s.pid for s in sinks},
+                            db_pids=set(), timeout_s=timeout_s)
+                c.target = "trivial sink"
+                calib.append(c)
+                console.print(f"  generator vs trivial sink, {b}/req: {c.rate:,.0f} alerts/s "
+                              f"({c.rps:,.0f} req/s), wrk used {c.wrk_cores:.2f} cores")
+            for s in sinks:
+                s.terminate()
+                s.wait(5)
+            sink = None
 
         # 2. start every target, load the memory alerts, sample RSS
         for t in targets:
@@ -506,7 +511,7 @@ def main() -> int:
                           f"(empty {rss0 / 1024:,.0f} MiB, peak {hwm / 1024:,.0f} MiB)")
 
         # 3. the cells, targets interleaved so background noise hits all alike
-        for b in batches:
+        for b in [] if args.memory_only else batches:
             for mode in ("new", "repeat"):
                 for t in targets:
                     pf = pool_file(t, b, workdir) if mode == "repeat" else None
@@ -572,7 +577,8 @@ def main() -> int:
                               "" if is_am or p99r is None else f"{p99r:,.1f}x",
                               "" if is_am else f"≥ {goal:g}", verdict)
             table.add_section()
-    console.print(table)
+    if not args.memory_only:
+        console.print(table)
 
     mt = Table(title=f"Resident memory holding {args.memory_alerts:,} active alerts "
                      "(VmRSS of the server process, sampled 3 s after the load)")

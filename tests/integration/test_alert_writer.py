@@ -7,19 +7,25 @@ queued meanwhile are taken together, deterministically.
 
 from __future__ import annotations
 
+import gc
+import platform
+import sys
 import threading
-from collections.abc import Iterator
+import time
+import weakref
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
+from warroom.alerts import writer as writer_module
 from warroom.alerts.context import PipelineConfig
 from warroom.alerts.fingerprint import alertmanager_fingerprint
 from warroom.alerts.model import AlertStatus, IncomingAlert, make_alert
 from warroom.alerts.models import Alert
 from warroom.alerts.service import Outcome, Sender
-from warroom.alerts.writer import AlertWriter, Submission
+from warroom.alerts.writer import AlertWriter, Submission, release_freed_memory
 from warroom.config.loader import parse_config
 from warroom.db import Database
 from warroom.incidents.models import Incident
@@ -149,3 +155,128 @@ def test_close_finishes_what_is_queued(writer: AlertWriter, db: Database) -> Non
     writer.close()
     assert all(f.done() and f.exception() is None for f in queued)
     assert stored(db) == {f"q{n}" for n in range(5)}
+
+
+# ------------------------------------------------------------------ idle hooks and memory
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def idle_writer(db: Database, hook: Callable[[], object], idle_seconds: float) -> AlertWriter:
+    config = parse_config("")
+    cfg = PipelineConfig.from_config(config, SeverityPolicy.from_config(config))
+    w = AlertWriter(db, lambda: cfg, idle_hooks=[hook], idle_seconds=idle_seconds)
+    w.threads = 1
+    return w
+
+
+def test_idle_hooks_run_once_after_a_burst_not_between_its_batches(db: Database) -> None:
+    calls: list[float] = []
+    writer = idle_writer(db, lambda: calls.append(time.monotonic()), idle_seconds=0.5)
+    try:
+        assert not calls  # nothing written yet: nothing to run after
+        # A burst: one request every 50 ms for a second, each its own transaction (the
+        # previous one is committed before the next is sent), so the writer is briefly
+        # idle ~20 times, each time far shorter than idle_seconds.
+        end = time.monotonic() + 1.0
+        n = 0
+        while time.monotonic() < end:
+            writer.write(Submission(SENDER, [alert("DiskFull", i=f"b{n}")], T0))
+            n += 1
+            time.sleep(0.05)
+        burst_over = time.monotonic()
+        assert n >= 10
+        assert calls == []  # not per batch
+        assert wait_for(lambda: len(calls) == 1)
+        assert calls[0] - burst_over >= 0.5 - 0.06  # a full idle_seconds after the last batch
+        time.sleep(1.2)  # still idle: the hooks do not run again without new work
+        assert len(calls) == 1
+
+        writer.write(Submission(SENDER, [alert("DiskFull", i="next")], T0))
+        assert wait_for(lambda: len(calls) == 2)  # the next burst gets its own run
+        assert stored(db) == {*(f"b{k}" for k in range(n)), "next"}
+    finally:
+        writer.close()
+
+
+def test_a_failing_idle_hook_does_not_stop_the_writer(db: Database) -> None:
+    calls: list[int] = []
+
+    def broken() -> None:
+        calls.append(1)
+        raise RuntimeError("hook failed")
+
+    writer = idle_writer(db, broken, idle_seconds=0.1)
+    try:
+        writer.write(Submission(SENDER, [alert("DiskFull", i="one")], T0))
+        assert wait_for(lambda: len(calls) == 1)
+        assert writer.write(Submission(SENDER, [alert("DiskFull", i="two")], T0)).new == 1
+        assert wait_for(lambda: len(calls) == 2)
+    finally:
+        writer.close()
+
+
+def test_the_writer_does_not_keep_its_last_batch_alive(writer: AlertWriter) -> None:
+    submission = Submission(SENDER, [alert("DiskFull", i=f"k{n}") for n in range(50)], T0)
+    alive = weakref.ref(submission)
+    assert writer.write(submission).new == 50
+    del submission
+    # The writer now waits for the next request; what it wrote must be garbage by then.
+    assert wait_for(lambda: (gc.collect(), alive() is None)[1])
+
+
+def test_release_freed_memory_runs_where_there_is_glibc() -> None:
+    released = release_freed_memory()
+    assert isinstance(released, bool)
+    if sys.platform == "linux" and platform.libc_ver()[0] == "glibc":
+        assert writer_module._malloc_trim is not None
+
+
+def _sqlite_memory_used() -> Callable[[], int]:
+    """sqlite3_memory_used() of the SQLite library this process's sqlite3 module uses."""
+    import ctypes
+    import sqlite3
+
+    try:
+        lib = ctypes.CDLL("libsqlite3.so.0")
+        used = lib.sqlite3_memory_used
+    except (OSError, AttributeError):
+        pytest.skip("no shared libsqlite3 to ask")
+    used.restype = ctypes.c_int64
+    probe = sqlite3.connect(":memory:")
+    before = used()
+    probe.execute("CREATE TABLE t (x)")  # allocates in *this* library, if it is the same
+    probe.executemany("INSERT INTO t VALUES (?)", [(b"x" * 1000,)] * 200)
+    grew = used() > before
+    probe.close()
+    if not grew:
+        pytest.skip("the sqlite3 module is not linked against libsqlite3.so.0")
+    return used
+
+
+def test_release_database_memory_empties_the_idle_connections_page_caches(
+    db: Database,
+) -> None:
+    if not db.is_sqlite:
+        pytest.skip("page caches are SQLite's")
+    used = _sqlite_memory_used()
+    with db.transaction() as session:
+        session.connection().exec_driver_sql("CREATE TABLE bulk (id INTEGER PRIMARY KEY, v)")
+        session.connection().exec_driver_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) "
+            "INSERT INTO bulk SELECT i, randomblob(1000) FROM n")
+    # Three pooled connections, each reading ~1.5 MB of pages into its cache.
+    connections = [db.engine.connect() for _ in range(3)]
+    for c in connections:
+        assert c.exec_driver_sql("SELECT sum(length(v)) FROM bulk").scalar() == 1_500_000
+    for c in connections:
+        c.close()
+    full = used()
+    assert writer_module.release_database_memory(db) >= 3
+    assert full - used() > 3 * 1_000_000
