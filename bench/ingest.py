@@ -125,7 +125,7 @@ def children_of(pid: int) -> set[int]:
 @dataclass
 class Target:
     name: str
-    kind: str  # "sqlite" | "postgres" | "alertmanager"
+    kind: str  # "sqlite" | "postgres" | "alertmanager" | "asgi-floor"
     workdir: Path
     pg_base: str = ""
     url: str = ""
@@ -159,6 +159,9 @@ class Target:
             cmd = [str(ALERTMANAGER), f"--config.file={cfg}",
                    f"--storage.path={self.workdir / 'data'}",
                    f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="]
+            env = dict(os.environ)
+        elif self.kind == "asgi-floor":
+            cmd = [sys.executable, str(HERE / "asgi_floor.py"), str(port)]
             env = dict(os.environ)
         else:
             if self.kind == "sqlite":
@@ -197,6 +200,8 @@ class Target:
                 return conn.execute("SELECT count(*) FROM alerts WHERE status='firing'").fetchone()[0]
         if self.kind == "postgres":
             return int(self._psql("SELECT count(*) FROM alerts WHERE status='firing'", self.pg_db))
+        if self.kind == "asgi-floor":
+            return 0  # keeps nothing
         import httpx
         got = httpx.get(self.url, params={"silenced": "true", "inhibited": "true",
                                           "active": "true"}, timeout=120).json()
@@ -456,7 +461,7 @@ def main() -> int:
     timeout_s = 60
     workdir = Path(tempfile.mkdtemp(prefix="warroom-bench-"))
     names = {"sqlite": "warroom/SQLite", "postgres": "warroom/PG",
-             "alertmanager": "Alertmanager"}
+             "alertmanager": "Alertmanager", "asgi-floor": "ASGI floor"}
     global SNAPSHOT
     if not args.live_src:
         SNAPSHOT = workdir / "src"
