@@ -242,6 +242,18 @@ class FireTap:
             return report
 
         fire.fire_due = fire_due
+        if os.environ.get("BENCH_TRACE"):
+            import gc
+            started: dict[str, float] = {}
+
+            def on_gc(phase, info):  # type: ignore[no-untyped-def]
+                if phase == "start":
+                    started["t"] = time.perf_counter()
+                elif (took := time.perf_counter() - started.get("t", 0.0)) > 0.002:
+                    print(f"    gc generation {info['generation']}: {took * 1000:.1f} ms",
+                          flush=True)
+
+            gc.callbacks.append(on_gc)
 
     def reset(self) -> None:
         self.batches, self.lags = [], []

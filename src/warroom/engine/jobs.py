@@ -78,10 +78,11 @@ def seconds_to_next_timer(db: Database, interval: float) -> float:
     return min(interval, max(0.002, (due - utcnow()).total_seconds()))
 
 
-#: A burst is decided ahead (`fire.prepare`) when its due instant is at most this many
-#: seconds away, and at least `PREPARE_LEAD`: deciding 10,000 steps takes ~0.2 s.
+#: A burst is decided ahead (`fire.prepare`, up to 10,000 steps) when its due instant is
+#: at most this many seconds away, and at least `PREPARE_LEAD`: deciding 10,000 steps
+#: takes ~0.15-0.25 s.
 PREPARE_AHEAD = 5.0
-PREPARE_LEAD = 0.3
+PREPARE_LEAD = 0.5
 
 
 class TimerFiring:
