@@ -6,7 +6,9 @@
     plan   who each (targets, channels, severity) means now: resolved once per batch
     write  deliveries and timeline entries (one executemany each); each timer moved on to
            its next step in place (new due time and payload) or marked done when it has
-           none; escalation levels (PostgreSQL: one UPDATE per (level, cycle))
+           none, keeping the step it performed in its payload (`paged`: level, cycle),
+           which is where the escalation's position is read (`service.position`): a step
+           writes no escalation row
 
 An incident's escalation, reminders and condition checks are each one timer row that
 walks through its steps; what was done is on the timeline (`escalation.level_notified`,
