@@ -47,3 +47,15 @@ def test_only_the_bulk_connection_skips_foreign_keys_and_checkpoints(db: Databas
             "INSERT INTO timers (incident_id, kind, due_at, generation, status, payload,"
             " created_at) VALUES ('0' , 'escalation', '2026-01-01 00:00:00.000000', 1,"
             " 'pending', '{}', '2026-01-01 00:00:00.000000')"))
+
+
+def test_once_the_checkpoint_job_runs_pooled_commits_leave_the_log_to_it(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite write-ahead log")
+    with db.transaction() as session:
+        assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1000
+    checkpoint_job(db).run()
+    with db.transaction() as session:
+        assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+    with db.reading() as session:
+        assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0

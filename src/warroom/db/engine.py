@@ -52,6 +52,15 @@ def _configure_sqlite(engine: Engine, extra: tuple[str, ...] = ()) -> None:
             cur.execute(pragma)
         cur.close()
 
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        # Once a checkpoint job has taken over (`Database.checkpoint_elsewhere`), no
+        # commit of a pooled connection copies the log into the database file itself.
+        off = getattr(engine, "warroom_checkpointed_elsewhere", False)
+        if off and not record.info.get("warroom.no_autocheckpoint"):
+            dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
+            record.info["warroom.no_autocheckpoint"] = True
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         write = conn.get_execution_options().get(WRITE_OPTION, False)
@@ -144,6 +153,14 @@ class Database:
         reads on to learn, through `PRAGMA data_version`, whether others wrote since)."""
         with self.session(write=False, bulk=bulk) as session:
             yield session
+
+    def checkpoint_elsewhere(self) -> None:
+        """SQLite: from now on this process's commits leave the write-ahead log to a
+        checkpoint job (`engine.jobs.checkpoint_job`, which calls this when it first
+        runs). A commit that checkpoints copies the log into the database file and
+        fsyncs it, inside the writer's transaction: 10-15% of alert ingest's time."""
+        if self.is_sqlite:
+            self.engine.warroom_checkpointed_elsewhere = True  # type: ignore[attr-defined]
 
     def dispose(self) -> None:
         self.engine.dispose()
