@@ -131,6 +131,25 @@ def test_an_unrelated_write_does_not_waste_what_was_prepared(db, setup) -> None:
     assert sorted(ref for ref, _, _ in paged(db)) == sorted(refs)
 
 
+def test_a_prepared_batch_larger_than_a_live_one_is_compared_whole(db, setup) -> None:
+    # Prepared batches hold more timers than a live claim takes (PREPARED_BATCH > BATCH):
+    # after an unrelated write, the claim read again must be as long as the batch.
+    if not db.is_sqlite:
+        pytest.skip("bursts are decided ahead on SQLite")
+    refs = declare(db, 4)
+    prepared = prepare(db, setup, limit=3)
+    assert prepared is not None and [len(c.timers) for c in prepared.chunks] == [3, 1]
+    chunk = prepared.chunks[0]
+    with db.transaction() as session:
+        incidents.declare(session, IncidentCreate(title="elsewhere", severity="SEV3"),
+                          actor="t", now=T0)
+    with db.transaction(bulk=True) as session:
+        report = firing.fire_due(session, setup, DUE, limit=2, prepared=prepared)
+    assert report is chunk.report and report.fired == 3
+    assert fire(db, setup, DUE, prepared).fired == 1
+    assert sorted(ref for ref, _, _ in paged(db)) == sorted(refs)
+
+
 def test_a_previous_preparation_is_kept_while_nothing_changed(db, setup) -> None:
     if not db.is_sqlite:
         pytest.skip("bursts are decided ahead on SQLite")

@@ -234,8 +234,11 @@ def fire_due(session: Session, setup: EscalationSetup, now: datetime,
     `prepared` when it still holds, else a batch claimed and decided now."""
     rows = store.for_session(session)
     if prepared is not None and prepared.chunks and now >= prepared.at:
-        fresh = None if rows.data_version() == prepared.version else rows.claim_rows(now, limit)
         chunk = prepared.chunks[0]
+        # Another connection committed: read the claim again, as many rows as the batch
+        # (it may be larger than `limit`), and write the batch only if nothing differs.
+        fresh = (None if rows.data_version() == prepared.version
+                 else rows.claim_rows(now, len(chunk.claim)))
         if fresh is None or fresh == chunk.claim:
             prepared.chunks.popleft()
             chunk.batch.restamp(now)
