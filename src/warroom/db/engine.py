@@ -38,7 +38,8 @@ BULK_PRAGMAS = ("PRAGMA foreign_keys=OFF", "PRAGMA cache_size=-32768",
                 "PRAGMA wal_autocheckpoint=0")
 
 
-def _configure_sqlite(engine: Engine, extra: tuple[str, ...] = ()) -> None:
+def _configure_sqlite(engine: Engine, extra: tuple[str, ...] = (),
+                      checkpointed_elsewhere: threading.Event | None = None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event decide how a transaction starts.
@@ -56,7 +57,7 @@ def _configure_sqlite(engine: Engine, extra: tuple[str, ...] = ()) -> None:
     def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         # Once a checkpoint job has taken over (`Database.checkpoint_elsewhere`), no
         # commit of a pooled connection copies the log into the database file itself.
-        off = getattr(engine, "warroom_checkpointed_elsewhere", False)
+        off = checkpointed_elsewhere is not None and checkpointed_elsewhere.is_set()
         if off and not record.info.get("warroom.no_autocheckpoint"):
             dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
             record.info["warroom.no_autocheckpoint"] = True
@@ -77,13 +78,14 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self._checkpointed_elsewhere = threading.Event()  # see `checkpoint_elsewhere`
         if self.is_sqlite:
             # A pool: opening a connection and setting its pragmas costs more than the
             # statements of a small request. A connection is used by one thread at a time.
             self.engine = create_engine(url, echo=echo, pool_size=8, max_overflow=32,
                                         connect_args={"check_same_thread": False},
                                         json_serializer=json_text, json_deserializer=orjson.loads)
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, checkpointed_elsewhere=self._checkpointed_elsewhere)
         else:
             self.engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10,
                                         json_serializer=json_text, json_deserializer=orjson.loads)
@@ -159,8 +161,7 @@ class Database:
         checkpoint job (`engine.jobs.checkpoint_job`, which calls this when it first
         runs). A commit that checkpoints copies the log into the database file and
         fsyncs it, inside the writer's transaction: 10-15% of alert ingest's time."""
-        if self.is_sqlite:
-            self.engine.warroom_checkpointed_elsewhere = True  # type: ignore[attr-defined]
+        self._checkpointed_elsewhere.set()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -132,9 +132,10 @@ def checkpoint_job(db: Database, interval: float = 0.25,
                    priority: Priority | None = None) -> Job:
     """SQLite: copy the write-ahead log into the database file on this thread, outside any
     transaction and without the write lock (a passive checkpoint), so that no commit does
-    (the firing thread's and, once this job has run, every pooled connection's). Like sends, it holds back while a burst of timers is being fired (a
-    concurrent checkpoint still slows the firing by ~20%: its writes and fsync compete
-    with the log's), at most `priority.max_wait` at a time, so the log stays bounded."""
+    (the firing thread's and, once this job has run, every pooled connection's). Like
+    sends, it holds back while a burst of timers is being fired (a concurrent checkpoint
+    still slows the firing by ~20%: its writes and fsync compete with the log's), at most
+    `priority.max_wait` at a time, so the log stays bounded."""
 
     def run() -> int:
         db.checkpoint_elsewhere()  # this job checkpoints: every commit can skip it
