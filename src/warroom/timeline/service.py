@@ -28,18 +28,10 @@ def append(
     details: dict[str, Any] | None = None,
 ) -> TimelineEntry:
     """Add an entry in the caller's transaction, so it lands with the change it describes."""
-    entry = TimelineEntry(
-        incident_id=incident_id,
-        kind=kind,
-        type=type.value,
-        source=source.value,
-        actor=actor,
-        summary=summary,
-        at=at,
-        details=details or {},
-    )
-    session.add(entry)
-    return entry
+    row = TimelineEntry(**entry(incident_id, kind=kind, type=type, summary=summary, at=at,
+                                source=source, actor=actor, details=details))
+    session.add(row)
+    return row
 
 
 def entry(
