@@ -8,7 +8,7 @@ from datetime import timedelta
 from warroom.config import WarroomConfig
 from warroom.incidents.service import SeverityPolicy
 from warroom.routing.severity_map import SeverityMap
-from warroom.routing.tree import Route
+from warroom.routing.tree import Route, RouteCache
 from warroom.suppression.inhibit import InhibitRule
 from warroom.suppression.maintenance import MaintenanceWindow
 from warroom.suppression.service import ActiveSilences
@@ -26,6 +26,11 @@ class PipelineConfig:
     severity_map: SeverityMap = SeverityMap()
     # Read once a second (and after this process writes a silence), not once a batch.
     silences: ActiveSilences = field(default_factory=ActiveSilences, compare=False)
+    # Routing decisions and group keys of `routes`, remembered (rebuilt with the config).
+    routing: RouteCache = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "routing", RouteCache(self.routes))
 
     @classmethod
     def from_config(cls, config: WarroomConfig, policy: SeverityPolicy) -> PipelineConfig:

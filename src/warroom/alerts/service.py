@@ -29,7 +29,7 @@ from warroom.incidents import service as incidents
 from warroom.incidents.lifecycle import Action, Status
 from warroom.incidents.models import Incident
 from warroom.incidents.schemas import IncidentCreate
-from warroom.routing.tree import RouteMatch, group_key, group_labels, match
+from warroom.routing.tree import RouteMatch, group_labels
 from warroom.suppression.inhibit import inhibited_by
 from warroom.suppression.maintenance import in_maintenance
 from warroom.timeline import service as timeline
@@ -193,7 +193,7 @@ def _hint(a: IncomingAlert) -> str | None:
 
 def _route(a: IncomingAlert, cfg: PipelineConfig, sender: Sender, active: list[Any],
            firing: list[dict[str, str]], now: datetime) -> _Routed:
-    route = match(cfg.routes, a.labels)[0]
+    route = cfg.routing.match(a.labels)[0]
     service = route.settings.service or sender.service or a.labels.get("service")
     service = service[:MAX_SERVICE] if service else None
     suppressed: dict[str, list[str]] = {}
@@ -207,7 +207,7 @@ def _route(a: IncomingAlert, cfg: PipelineConfig, sender: Sender, active: list[A
         windows = in_maintenance(a.labels, service, cfg.maintenance, now)
         if windows:
             suppressed["maintenance"] = list(windows)
-    return _Routed(route, _group_key(route, a.labels, a.fingerprint), service, suppressed)
+    return _Routed(route, _group_key(cfg, route, a.labels, a.fingerprint), service, suppressed)
 
 
 def _firing_after(session: Session, cfg: PipelineConfig,
@@ -462,16 +462,17 @@ def _effects(
     return incident.id
 
 
-def _group_key(route: RouteMatch, labels: dict[str, str], fingerprint: str) -> str:
+def _group_key(cfg: PipelineConfig, route: RouteMatch, labels: dict[str, str],
+               fingerprint: str) -> str:
     """The route's group key; one too long to store becomes a digest of itself.
 
     An alert that has none of the group_by labels (a PagerDuty event, an Opsgenie alert,
     a generic webhook without `alertname`) is its own group: two unrelated events must not
     share an incident just because both lack the label.
     """
-    if not group_labels(route, labels):
+    key = cfg.routing.group_key(route, labels)
+    if not key:
         return f"{route.route_id[:MAX_GROUP_KEY - 40]}:alert:{fingerprint}"
-    key = group_key(route, labels)
     if len(key) > MAX_GROUP_KEY:
         key = f"{route.route_id[:MAX_GROUP_KEY - 80]}:sha256:{_hashed(key)}"
     return key
@@ -587,7 +588,7 @@ def _maybe_auto_resolve(session: Session, incident_id: uuid.UUID, rows: list[Any
                         out: Outcome) -> None:
     """Resolve the incident once none of its alerts fires, if a route of the alerts that
     just resolved allows it."""
-    if not any(match(cfg.routes, row.labels)[0].settings.auto_resolve for row in rows):
+    if not any(cfg.routing.match(row.labels)[0].settings.auto_resolve for row in rows):
         return
     incident = session.get(Incident, incident_id, with_for_update=True)
     if incident is None or not Status(incident.status).is_open:

@@ -28,7 +28,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError
@@ -120,14 +120,54 @@ Work = Callable[[Session], pipeline.Outcome]
 @dataclass(eq=False)
 class Submission:
     """One request's alerts; `work` replaces plain ingest for requests that also carry
-    acknowledgements or change events (those are applied alone, in arrival order)."""
+    acknowledgements or change events (those are applied alone, in arrival order).
+
+    Its outcome goes to `future` (callers in threads) or to `waiter`, an asyncio future
+    of `loop` (callers on an event loop): the writer settles all the waiters of a batch
+    with one call into their loop, instead of one thread-safe wake-up per request."""
 
     sender: pipeline.Sender
     alerts: Sequence[IncomingAlert]
     now: datetime
     work: Work | None = None
-    future: concurrent.futures.Future[pipeline.Outcome] = field(
-        default_factory=concurrent.futures.Future)
+    future: concurrent.futures.Future[pipeline.Outcome] | None = None
+    waiter: asyncio.Future[pipeline.Outcome] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+class _Settlement:
+    """The outcomes of a batch, handed to their callers once the batch is over."""
+
+    def __init__(self) -> None:
+        self._by_loop: dict[asyncio.AbstractEventLoop,
+                            list[tuple[asyncio.Future[pipeline.Outcome], object]]] = {}
+
+    def settle(self, s: Submission, result: pipeline.Outcome | BaseException) -> None:
+        if s.waiter is not None and s.loop is not None:
+            self._by_loop.setdefault(s.loop, []).append((s.waiter, result))
+        elif s.future is not None and not s.future.done():
+            if isinstance(result, BaseException):
+                s.future.set_exception(result)
+            else:
+                s.future.set_result(result)
+
+    def deliver(self) -> None:
+        for loop, settled in self._by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_settle_waiters, settled)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
+        self._by_loop.clear()
+
+
+def _settle_waiters(settled: list[tuple[asyncio.Future[pipeline.Outcome], object]]) -> None:
+    for waiter, result in settled:
+        if waiter.done():  # the request was cancelled (client went away)
+            continue
+        if isinstance(result, BaseException):
+            waiter.set_exception(result)
+        else:
+            waiter.set_result(result)  # type: ignore[arg-type]
 
 
 class AlertWriter:
@@ -164,13 +204,15 @@ class AlertWriter:
         "retry later" at once beats answering after minutes, or running out of memory.
         """
         self._ensure_started()
+        if submission.waiter is None and submission.future is None:
+            submission.future = concurrent.futures.Future()
         with self._count_lock:
             if self._queued_alerts and (self._queued_alerts + len(submission.alerts)
                                         > self.max_queued_alerts):
                 raise Overloaded(f"{self._queued_alerts} alerts are waiting to be written")
             self._queued_alerts += len(submission.alerts)
         self._queue.put(submission)
-        return submission.future
+        return submission.future  # type: ignore[return-value]
 
     def write(self, submission: Submission) -> pipeline.Outcome:
         """Submit and wait (from a worker thread)."""
@@ -178,7 +220,10 @@ class AlertWriter:
 
     async def write_async(self, submission: Submission) -> pipeline.Outcome:
         """Submit and wait (from the event loop)."""
-        return await asyncio.wrap_future(self.submit(submission))
+        submission.loop = asyncio.get_running_loop()
+        submission.waiter = submission.loop.create_future()
+        self.submit(submission)
+        return await submission.waiter
 
     def close(self, timeout: float = 10.0) -> None:
         """Finish what is queued and stop the threads."""
@@ -206,14 +251,16 @@ class AlertWriter:
         while True:
             batch, stop = self._take()
             if batch:
+                settlement = _Settlement()
                 try:
-                    self._write(batch)
+                    self._write(batch, settlement)
                 except BaseException as exc:  # never leave a caller waiting
                     log.exception("alert writer failed on a batch")
+                    settlement = _Settlement()
                     for s in batch:
-                        if not s.future.done():
-                            s.future.set_exception(exc)
+                        settlement.settle(s, exc)
                 finally:
+                    settlement.deliver()
                     self._done_writing()
             # Not kept while waiting for the next one: a batch of 1,000 alerts, its
             # answers and its pipeline state would stay resident through a quiet spell.
@@ -276,7 +323,7 @@ class AlertWriter:
             except Exception:
                 log.exception("alert writer idle hook %r failed", hook)
 
-    def _write(self, batch: list[Submission]) -> None:
+    def _write(self, batch: list[Submission], settlement: _Settlement) -> None:
         started = time.perf_counter()
         try:
             results = self._retrying(lambda session: self._apply(session, batch))
@@ -288,12 +335,12 @@ class AlertWriter:
             for s in batch:
                 try:
                     one = self._retrying(lambda session, s=s: self._apply(session, [s]))
-                    s.future.set_result(one[0])
+                    settlement.settle(s, one[0])
                 except Exception as exc:
-                    s.future.set_exception(exc)
+                    settlement.settle(s, exc)
             return
         for s, outcome in zip(batch, results, strict=True):
-            s.future.set_result(outcome)
+            settlement.settle(s, outcome)
         if self.metrics is not None:
             self.metrics.ingest_batch_requests.observe(len(batch))
             self.metrics.ingest_batch_seconds.observe(time.perf_counter() - started)

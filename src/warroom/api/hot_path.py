@@ -6,6 +6,12 @@ cost more per request than parsing and storing the alerts. `WarroomApp` answers 
 path with the same handler the documented route uses (`am_routes.answer_post`), keeping
 what matters of the generic layers: the body size limit, the latency metric and a JSON
 500 that says nothing but that it failed. Everything else goes through FastAPI.
+
+The access log is written here, not by uvicorn (which `serve` runs with its access log
+off): uvicorn builds a log record for every request before any filter can drop it, and
+for accepted alert posts, which are counted in /metrics and would drown the log, that
+record cost more than a tenth of the request. Refused posts and every other request are
+logged, in uvicorn's format and under its `uvicorn.access` logger name.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from warroom.alerts.writer import Overloaded
 from warroom.api.limits import too_large_body
 
 log = logging.getLogger("warroom.api")
+access_log = logging.getLogger("uvicorn.access")
 
 PATH = "/api/v2/alerts"
 _JSON = [(b"content-type", b"application/json")]
@@ -29,9 +36,12 @@ _JSON = [(b"content-type", b"application/json")]
 
 class WarroomApp(FastAPI):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == PATH and scope["method"] == "POST":
-            await self._post_alerts(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            if scope["path"] == PATH and scope["method"] == "POST":
+                await self._post_alerts(scope, receive, send)
+                return
+            if access_log.isEnabledFor(logging.INFO):
+                send = _logged(scope, send)
         await super().__call__(scope, receive, send)
 
     async def _post_alerts(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -55,8 +65,28 @@ class WarroomApp(FastAPI):
             headers.append((b"retry-after", str(Overloaded.retry_after_seconds).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        if status >= 300:
+            log_access(scope, status)
         state.metrics.request_latency.labels("POST", PATH, str(status)).observe(
             time.perf_counter() - started)
+
+
+def log_access(scope: Scope, status: int) -> None:
+    """One access-log line, as uvicorn writes it: `client - "METHOD path HTTP/v" status`."""
+    client = scope.get("client")
+    path = scope.get("root_path", "") + scope["path"]
+    if scope.get("query_string"):
+        path += "?" + scope["query_string"].decode("latin-1")
+    access_log.info('%s - "%s %s HTTP/%s" %d', f"{client[0]}:{client[1]}" if client else "-",
+                    scope["method"], path, scope.get("http_version", "1.1"), status)
+
+
+def _logged(scope: Scope, send: Send) -> Send:
+    async def send_logged(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            log_access(scope, message["status"])
+        await send(message)
+    return send_logged
 
 
 def _headers(scope: Scope) -> tuple[str | None, int]:

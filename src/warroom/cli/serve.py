@@ -81,7 +81,8 @@ def serve_command(
                   f"(database: {'SQLite' if settings.is_sqlite else 'PostgreSQL'})")
     freeze_startup_objects()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                proxy_headers=False, log_config=None)
+                proxy_headers=False, log_config=None,
+                access_log=False)  # written by the app (api.hot_path)
 
 
 def freeze_startup_objects() -> None:

@@ -46,6 +46,8 @@ def fire_until_idle(db: Database, setup: EscalationSetup, metrics: Metrics | Non
     connection, whose commits leave checkpoints to that job (see `db.engine.BULK_PRAGMAS`).
     """
     performed = 0
+    if not (prepared and prepared.chunks) and not _due_now(db, bulk=checkpointed):
+        return 0  # read first: an idle poll must not take the write turn from ingest
     if priority is not None:  # senders hold back from the first batch on, not the second
         priority.busy()
     try:
@@ -65,6 +67,12 @@ def fire_until_idle(db: Database, setup: EscalationSetup, metrics: Metrics | Non
     finally:
         if priority is not None:
             priority.idle()
+
+
+def _due_now(db: Database, *, bulk: bool) -> bool:
+    with db.reading(bulk=bulk) as session:
+        due = fire.next_due(session)
+    return due is not None and due <= utcnow()
 
 
 def seconds_to_next_timer(db: Database, interval: float) -> float:

@@ -70,28 +70,3 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
-    access = logging.getLogger("uvicorn.access")
-    access.filters[:] = [f for f in access.filters if not isinstance(f, QuietAlertPosts)]
-    access.addFilter(QuietAlertPosts())
-
-
-class QuietAlertPosts(logging.Filter):
-    """Leave accepted Alertmanager API posts out of the access log.
-
-    Prometheus posts alerts many times a second; a line for each would drown the log
-    (and cost more than storing the alerts). They are counted in /metrics
-    (`warroom_alerts_received_total`, `warroom_http_request_duration_seconds`), and
-    refused ones (4xx/5xx) are still logged.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 5:
-            path, status = args[2], args[4]
-            if (isinstance(status, int) and status < 300 and isinstance(path, str)
-                    and path.startswith(ALERT_POST_PATH) and args[1] == "POST"):
-                return False
-        return True
-
-
-ALERT_POST_PATH = "/api/v2/alerts"

@@ -22,6 +22,7 @@ __all__ = [
     "GROUP_BY_ALL",
     "ROOT_ID",
     "Route",
+    "RouteCache",
     "RouteMatch",
     "RouteSettings",
     "RouteStep",
@@ -261,3 +262,50 @@ def group_key(route_match: RouteMatch, labels: Mapping[str, str]) -> str:
 def default_route() -> Route:
     """The tree used when no routing is configured: one route grouping by alertname."""
     return Route(id=ROOT_ID, group_by=("alertname",))
+
+
+def _matched_names(route: Route) -> set[str]:
+    names = {m.name for m in route.matchers}
+    for child in route.routes:
+        names |= _matched_names(child)
+    return names
+
+
+class RouteCache:
+    """`match` and `group_key` of one tree, remembered per distinct input.
+
+    A route's decision depends only on the values of the labels its tree's matchers name
+    (absent and empty kept apart, as `trace` shows them), and a group key only on the
+    route and its `group_by` labels, so alerts that differ elsewhere (an instance, a pod)
+    share one entry: a storm of new alerts is routed once per distinct decision, not once
+    per alert. Bounded; cleared when full.
+    """
+
+    def __init__(self, root: Route, size: int = 4096) -> None:
+        self.root, self.size = root, size
+        self.names = tuple(sorted(_matched_names(root)))
+        self._matches: dict[tuple[str | None, ...], list[RouteMatch]] = {}
+        self._keys: dict[tuple[str, tuple[str | None, ...]], str] = {}
+
+    def match(self, labels: Mapping[str, str]) -> list[RouteMatch]:
+        key = tuple(labels.get(name) for name in self.names)
+        found = self._matches.get(key)
+        if found is None:
+            if len(self._matches) >= self.size:
+                self._matches.clear()
+            found = self._matches[key] = match(self.root, labels)
+        return found
+
+    def group_key(self, route_match: RouteMatch, labels: Mapping[str, str]) -> str:
+        """`group_key`; "" when the alert has none of the group_by labels."""
+        if route_match.settings.group_by_all:
+            return group_key(route_match, labels) if group_labels(route_match, labels) else ""
+        key = (route_match.route_id,
+               tuple(labels.get(name) for name in route_match.settings.group_by))
+        found = self._keys.get(key)
+        if found is None:
+            if len(self._keys) >= self.size:
+                self._keys.clear()
+            found = self._keys[key] = (group_key(route_match, labels)
+                                       if group_labels(route_match, labels) else "")
+        return found
