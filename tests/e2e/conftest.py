@@ -37,8 +37,8 @@ def run_cli(*args: str, env: dict[str, str], cwd: Path, check: bool = True,
 class Server:
     """A `warroom serve` child process on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.env, self.cwd = env, cwd
+    def __init__(self, env: dict[str, str], cwd: Path, *args: str) -> None:
+        self.env, self.cwd, self.args = env, cwd, args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[str] | None = None
@@ -47,7 +47,7 @@ class Server:
     def start(self, timeout: float = 30) -> Server:
         log = self.log.open("a")
         self.proc = subprocess.Popen(
-            [WARROOM, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [WARROOM, "serve", "--host", "127.0.0.1", "--port", str(self.port), *self.args],
             env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, text=True,
         )
         deadline = time.monotonic() + timeout

@@ -51,6 +51,7 @@ def create_app(
     db: Database | None = None,
     engine: Engine | None = None,
     metrics: Metrics | None = None,
+    pipeline: PipelineConfig | None = None,
 ) -> FastAPI:
     """Build the app; `engine` (if given) starts and stops with it."""
     config = config if config is not None else load_config(settings.config)
@@ -76,7 +77,7 @@ def create_app(
     policy = SeverityPolicy.from_config(config)
     escalation = attach(db, config)
     metrics = metrics or Metrics(db)
-    pipeline = PipelineConfig.from_config(config, policy)
+    pipeline = pipeline or PipelineConfig.from_config(config, policy)
     app.state.warroom = AppState(settings=settings, config=config, db=db, policy=policy,
                                  pipeline=pipeline, metrics=metrics, escalation=escalation,
                                  writer=AlertWriter(db, lambda: pipeline, metrics),

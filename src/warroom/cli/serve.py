@@ -1,12 +1,18 @@
-"""`warroom serve`: API and background engine in one process."""
+"""`warroom serve`: API and background engine in one process, or in several
+(`--workers N`: the API in each, the engine in one of them)."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from fastapi import FastAPI
 from rich.markup import escape
 
 from warroom.alerts.context import PipelineConfig
@@ -15,13 +21,15 @@ from warroom.cli.context import open_database, settings_from
 from warroom.cli.render import console
 from warroom.clock import utcnow
 from warroom.config import load_config
+from warroom.config.schema import WarroomConfig
+from warroom.db import Database
 from warroom.engine import Engine
 from warroom.engine.jobs import default_jobs
 from warroom.escalation.setup import attach
 from warroom.incidents.service import SeverityPolicy
 from warroom.integrations import service as integrations
 from warroom.observability.logging import configure_logging
-from warroom.settings import environment
+from warroom.settings import Settings, environment
 from warroom.users import service as users
 
 BOOTSTRAP_TOKEN = "bootstrap-admin"
@@ -36,14 +44,14 @@ def serve_command(
     engine: Annotated[bool, typer.Option(
         "--engine/--no-engine", help="run timers and deliveries here too (off when "
         "`warroom worker` processes do it)")] = True,
+    workers: Annotated[int, typer.Option(
+        envvar="WARROOM_WORKERS", min=1, max=64,
+        help="server processes sharing the port: the API runs in each, the engine in one; "
+        "more than one uses more cores (SQLite writers take turns)")] = 1,
 ) -> None:
     """Serve the API and run the background engine (applies migrations on SQLite)."""
     # Imported here so the other commands start fast without loading the web stack.
     import uvicorn
-
-    from warroom.api.app import create_app
-    from warroom.notify.dispatch import Dispatcher
-    from warroom.observability.metrics import Metrics
 
     settings = settings_from(config=config, database_url=database_url)
     if host:
@@ -52,6 +60,24 @@ def serve_command(
         settings.port = port
     cfg = load_config(settings.config)
     db = open_database(settings, migrate=settings.is_sqlite)
+    _first_start(settings, db, cfg)
+    configure_logging(settings.log_level, settings.log_format)
+    console.print(f"warroom serving on [bold]{settings.listen_url}[/] "
+                  f"(database: {'SQLite' if settings.is_sqlite else 'PostgreSQL'}"
+                  f"{f', {workers} workers' if workers > 1 else ''})")
+    if workers > 1:
+        db.dispose()
+        _serve_workers(settings, workers, engine)
+        return
+    app = _build_app(settings, cfg, db, engine=engine)
+    freeze_startup_objects()
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+                proxy_headers=False, log_config=None,
+                access_log=False)  # written by the app (api.hot_path)
+
+
+def _first_start(settings: Settings, db: Database, cfg: WarroomConfig) -> None:
+    """Declared integrations, and the first token and user of a new installation."""
     with db.transaction() as session:
         for warning in integrations.sync_declared(session, cfg.integrations, environment(),
                                                   utcnow()):
@@ -69,20 +95,70 @@ def serve_command(
                 "[bold]No console users yet: created the first admin (shown once).[/]\n"
                 f"  sign in at {settings.listen_url}/login as {FIRST_ADMIN} / {password}"
             )
+
+
+def _build_app(settings: Settings, cfg: WarroomConfig, db: Database, *, engine: bool,
+               shared: bool = False) -> FastAPI:
+    """The app with its engine; `shared`: one of several workers (the engine runs in
+    whichever holds the engine lock, silences are checked for other workers' writes)."""
+    from warroom.api.app import create_app
+    from warroom.engine.leader import EngineLeader, lock_path
+    from warroom.notify.dispatch import Dispatcher
+    from warroom.observability.metrics import Metrics
+    from warroom.suppression.service import ActiveSilences
+
     pipeline = PipelineConfig.from_config(cfg, SeverityPolicy.from_config(cfg))
+    # The alert writer's own (its silences are read on its thread, the jobs' on theirs).
+    ingest = replace(pipeline, silences=ActiveSilences(shared=shared))
     setup = attach(db, cfg)
     metrics = Metrics(db)
     jobs = default_jobs(db, pipeline, setup, Dispatcher(db, cfg, settings, metrics=metrics),
                         metrics)
-    app = create_app(settings, config=cfg, db=db, engine=Engine(jobs) if engine else None,
-                     metrics=metrics)
+    runner: Engine | EngineLeader | None = Engine(jobs) if engine else None
+    if runner is not None and shared:
+        runner = EngineLeader(runner, lock_path(settings.sqlalchemy_url))
+        db.checkpoint_elsewhere()  # the leader's checkpoint job; not every worker's commits
+    return create_app(settings, config=cfg, db=db, engine=runner,  # type: ignore[arg-type]
+                      metrics=metrics, pipeline=ingest)
+
+
+#: Set by `serve --workers` for its worker processes: whether they run the engine.
+WORKER_ENGINE = "WARROOM_WORKER_ENGINE"
+
+
+def _serve_workers(settings: Settings, workers: int, engine: bool) -> None:
+    """Run `workers` processes of `worker_app` on one listening socket (uvicorn's
+    supervisor restarts one that dies). Their counters meet in a directory of
+    prometheus_client's multiprocess mode, removed on exit."""
+    import uvicorn
+
+    from warroom.observability.metrics import MULTIPROCESS_DIR
+
+    shared = tempfile.mkdtemp(prefix="warroom-metrics-")
+    os.environ.update({MULTIPROCESS_DIR: shared, WORKER_ENGINE: "1" if engine else "0",
+                       "WARROOM_DATABASE_URL": settings.database_url,
+                       "WARROOM_HOST": settings.host, "WARROOM_PORT": str(settings.port)})
+    if settings.config is not None:
+        os.environ["WARROOM_CONFIG"] = str(settings.config)
+    try:
+        uvicorn.run("warroom.cli.serve:worker_app", factory=True, workers=workers,
+                    host=settings.host, port=settings.port, log_level=settings.log_level,
+                    proxy_headers=False, log_config=None, access_log=False)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def worker_app() -> FastAPI:
+    """One worker process of `serve --workers` (settings from the environment the
+    supervisor set; the database is already migrated)."""
+    settings = settings_from()
+    cfg = load_config(settings.config)
+    db = open_database(settings, migrate=False)
+    app = _build_app(settings, cfg, db, engine=os.environ.get(WORKER_ENGINE) == "1",
+                     shared=True)
     configure_logging(settings.log_level, settings.log_format)
-    console.print(f"warroom serving on [bold]{settings.listen_url}[/] "
-                  f"(database: {'SQLite' if settings.is_sqlite else 'PostgreSQL'})")
     freeze_startup_objects()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                proxy_headers=False, log_config=None,
-                access_log=False)  # written by the app (api.hot_path)
+    return app
 
 
 def freeze_startup_objects() -> None:

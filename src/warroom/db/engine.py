@@ -12,6 +12,8 @@ checkpoint. See `BULK_PRAGMAS`.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,6 +70,13 @@ def _configure_sqlite(engine: Engine, extra: tuple[str, ...] = (),
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _writer_lock_path(url: str) -> str:
+    """`<database>-writer.lock`: held (flock) by whichever process writes."""
+    from sqlalchemy.engine import make_url
+
+    return f"{os.path.abspath(make_url(url).database or '')}-writer.lock"
+
+
 def _in_memory(url: str) -> bool:
     return url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
 
@@ -109,9 +118,13 @@ class Database:
         self.listeners: list[Any] = []
         # SQLite has one writer. Threads of this process queue for it here, in order,
         # instead of in SQLite's busy handler, which sleeps and polls (up to 100 ms a
-        # try) and so turns a few milliseconds of contention into long stalls. Other
-        # processes (the CLI) still meet busy_timeout.
+        # try) and so turns a few milliseconds of contention into long stalls; processes
+        # on the same file (`serve --workers`, the CLI) queue on a lock file beside it.
         self._write_turn = threading.RLock() if self.is_sqlite else None
+        self._turn_depth = 0  # nested transactions of the thread holding the turn
+        self._turn_file = (None if not self.is_sqlite or _in_memory(url)
+                           else _writer_lock_path(url))
+        self._turn_fd: int | None = None
 
     def session(self, *, write: bool, bulk: bool = False) -> Session:
         """A new session; write sessions take SQLite's write lock when they begin.
@@ -147,7 +160,18 @@ class Database:
             yield
             return
         with self._write_turn:
-            yield
+            outermost = self._turn_depth == 0
+            if outermost and self._turn_file is not None:
+                if self._turn_fd is None:
+                    self._turn_fd = os.open(self._turn_file, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._turn_fd, fcntl.LOCK_EX)  # waits without the GIL
+            self._turn_depth += 1
+            try:
+                yield
+            finally:
+                self._turn_depth -= 1
+                if outermost and self._turn_fd is not None:
+                    fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
 
     @contextmanager
     def reading(self, *, bulk: bool = False) -> Iterator[Session]:
@@ -164,6 +188,9 @@ class Database:
         self._checkpointed_elsewhere.set()
 
     def dispose(self) -> None:
+        if self._turn_fd is not None:
+            os.close(self._turn_fd)
+            self._turn_fd = None
         self.engine.dispose()
         if self._bulk_engine is not None:
             self._bulk_engine.dispose()

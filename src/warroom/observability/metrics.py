@@ -3,10 +3,16 @@
 Counters and histograms count what this process did; incident and delivery gauges are
 read from the database at scrape time, so every process reports the shared truth and
 nothing is lost when a process restarts.
+
+Under `warroom serve --workers N` each worker counts in files of its own in the
+directory named by `PROMETHEUS_MULTIPROC_DIR` (prometheus_client's multiprocess mode,
+chosen when the library is first imported), and a scrape of any worker adds up all of
+them, so /metrics shows the server's totals whichever worker answers.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -96,8 +102,9 @@ class Metrics:
                                          "HTTP request latency", ["method", "route", "status"],
                                          registry=r)
         self._by_format: dict[str, tuple[Any, ...]] = {}
-        if db is not None:
-            r.register(_DatabaseGauges(db))
+        self._gauges = _DatabaseGauges(db) if db is not None else None
+        if self._gauges is not None:
+            r.register(self._gauges)
 
     def record_ingest(self, fmt: str, outcome: Any, rejected: int = 0) -> None:
         received, new, deduplicated, suppressed, opened = self._ingest_counters(fmt)
@@ -121,4 +128,16 @@ class Metrics:
         return found
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        shared = os.environ.get(MULTIPROCESS_DIR)
+        if not shared:
+            return generate_latest(self.registry)
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=shared)
+        if self._gauges is not None:
+            registry.register(self._gauges)
+        return generate_latest(registry)
+
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"

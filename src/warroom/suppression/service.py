@@ -6,8 +6,9 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from warroom.errors import InvalidInput, NotFound
@@ -129,24 +130,32 @@ class ActiveSilences:
     """The active silences, re-read at most every `ttl` seconds and at once after a silence
     is written in this process (the alert pipeline asks for every batch). A silence written
     by another process (the CLI on the same database, another API process) applies within
-    `ttl`.
+    `ttl`; with `shared` (several server processes: `serve --workers`), at once, for one
+    small query per batch that says whether any silence was written since the last read.
     """
 
-    def __init__(self, ttl: float = 1.0) -> None:
-        self.ttl = ttl
+    def __init__(self, ttl: float = 1.0, *, shared: bool = False) -> None:
+        self.ttl, self.shared = ttl, shared
         self._loaded: list[Silence] = []
         self._until = 0.0
         self._seen = -1
+        self._version: tuple[Any, ...] | None = None
         self._at: datetime | None = None
 
     def get(self, session: Session, now: datetime) -> list[Silence]:
         clock = time.monotonic()
+        version = _written(session) if self.shared else None
         if (clock >= self._until or self._seen != _Changes.count or self._at is None
-                or not self._at <= now < self._at + AHEAD):
-            self._seen = _Changes.count
+                or not self._at <= now < self._at + AHEAD or version != self._version):
+            self._seen, self._version = _Changes.count, version
             self._loaded = active_silences_until(session, now)
             self._until, self._at = clock + self.ttl, now
         return [s for s in self._loaded if s.is_active(now)]
+
+
+def _written(session: Session) -> tuple[Any, ...]:
+    """Changes whenever a silence is added, updated or expired (each sets updated_at)."""
+    return tuple(session.execute(select(func.count(), func.max(SilenceRow.updated_at))).one())
 
 
 def active_silences_until(session: Session, now: datetime) -> list[Silence]:
