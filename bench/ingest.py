@@ -77,12 +77,18 @@ def wait_http(url: str, timeout: float = 60.0) -> None:
 
 
 def rss_kib(pid: int) -> tuple[int, int]:
-    """(VmRSS, VmHWM) in KiB."""
-    values = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(("VmRSS:", "VmHWM:")):
-            values[line.split(":")[0]] = int(line.split()[1])
-    return values["VmRSS"], values["VmHWM"]
+    """(VmRSS, VmHWM) in KiB of `pid` and its child processes (`serve --workers`)."""
+    rss = hwm = 0
+    for p in {pid} | children_of(pid):
+        values = {}
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    values[line.split(":")[0]] = int(line.split()[1])
+        except OSError:
+            continue
+        rss, hwm = rss + values.get("VmRSS", 0), hwm + values.get("VmHWM", 0)
+    return rss, hwm
 
 
 def proc_jiffies() -> dict[int, tuple[str, str, int]]:
@@ -125,9 +131,10 @@ def children_of(pid: int) -> set[int]:
 @dataclass
 class Target:
     name: str
-    kind: str  # "sqlite" | "postgres" | "alertmanager" | "asgi-floor"
+    kind: str  # "sqlite" | "postgres" | "alertmanager" | "asgi-floor" (+ "-workers")
     workdir: Path
     pg_base: str = ""
+    workers: int = 1  # `serve --workers`
     url: str = ""
     key: str = "-"
     proc: subprocess.Popen | None = None
@@ -135,6 +142,10 @@ class Target:
     db_url: str = ""
     pg_db: str = ""
     seeded: list[str] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        return self.kind.removesuffix("-workers")
 
     @property
     def pid(self) -> int:
@@ -164,10 +175,10 @@ class Target:
             cmd = [sys.executable, str(HERE / "asgi_floor.py"), str(port)]
             env = dict(os.environ)
         else:
-            if self.kind == "sqlite":
+            if self.base == "sqlite":
                 self.db_url = f"sqlite:///{self.workdir / 'w.db'}"
             else:
-                self.pg_db = f"warroom_bench_{os.getpid()}"
+                self.pg_db = f"warroom_bench_{os.getpid()}_{self.kind.replace('-', '_')}"
                 self.db_url = f"{self.pg_base.rstrip('/')}/{self.pg_db}"
                 self._psql(f'DROP DATABASE IF EXISTS "{self.pg_db}" WITH (FORCE)')
                 self._psql(f'CREATE DATABASE "{self.pg_db}"')
@@ -178,7 +189,8 @@ class Target:
                  "--format", "alertmanager"], env=self._warroom_env(), check=True,
                 capture_output=True, text=True, cwd=self.workdir)
             self.key = made.stdout.strip().splitlines()[-1].strip()
-            cmd = [*WARROOM, "serve", "--host", "127.0.0.1", "--port", str(port)]
+            cmd = [*WARROOM, "serve", "--host", "127.0.0.1", "--port", str(port),
+                   "--workers", str(self.workers)]
             env = self._warroom_env()
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
@@ -195,10 +207,10 @@ class Target:
     def active_alerts(self) -> int:
         """Firing alerts the target holds (read from the DB for warroom, so the server's
         own memory is not disturbed by building a 100k-alert response)."""
-        if self.kind == "sqlite":
+        if self.base == "sqlite":
             with sqlite3.connect(self.workdir / "w.db", timeout=60) as conn:
                 return conn.execute("SELECT count(*) FROM alerts WHERE status='firing'").fetchone()[0]
-        if self.kind == "postgres":
+        if self.base == "postgres":
             return int(self._psql("SELECT count(*) FROM alerts WHERE status='firing'", self.pg_db))
         if self.kind == "asgi-floor":
             return 0  # keeps nothing
@@ -208,17 +220,17 @@ class Target:
         return len(got)
 
     def db_size(self) -> str:
-        if self.kind == "sqlite":
+        if self.base == "sqlite":
             total = sum(p.stat().st_size for p in self.workdir.glob("w.db*"))
             return f"{total / 2**20:.0f} MiB file"
-        if self.kind == "postgres":
+        if self.base == "postgres":
             size = int(self._psql(f"SELECT pg_database_size('{self.pg_db}')"))
             return f"{size / 2**20:.0f} MiB db"
         return "-"
 
     def db_pids(self) -> set[int]:
         """PostgreSQL backends serving this target (by database name)."""
-        if self.kind != "postgres":
+        if self.base != "postgres":
             return set()
         out = self._psql(f"SELECT pid FROM pg_stat_activity WHERE datname='{self.pg_db}'")
         return {int(p) for p in out.split()}
@@ -422,6 +434,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="3 s per cell and a shorter fill budget")
     ap.add_argument("--duration", type=float, help="seconds per cell (default 10, quick 3)")
     ap.add_argument("--targets", default="sqlite,postgres,alertmanager")
+    ap.add_argument("--workers", type=int, default=2, help="`serve --workers` of the "
+                    "sqlite-workers and postgres-workers targets")
     ap.add_argument("--batches", default="1,100,1000")
     ap.add_argument("--conns", default="1:32,100:16,1000:8",
                     help="connections per batch size, same for every target")
@@ -461,12 +475,15 @@ def main() -> int:
     timeout_s = 60
     workdir = Path(tempfile.mkdtemp(prefix="warroom-bench-"))
     names = {"sqlite": "warroom/SQLite", "postgres": "warroom/PG",
-             "alertmanager": "Alertmanager", "asgi-floor": "ASGI floor"}
+             "alertmanager": "Alertmanager", "asgi-floor": "ASGI floor",
+             "sqlite-workers": f"warroom/SQLite ×{args.workers}",
+             "postgres-workers": f"warroom/PG ×{args.workers}"}
     global SNAPSHOT
     if not args.live_src:
         SNAPSHOT = workdir / "src"
         shutil.copytree(REPO / "src", SNAPSHOT, ignore=shutil.ignore_patterns("__pycache__"))
-    targets = [Target(names[k], k, workdir / k, pg_base=args.pg_url) for k in kinds]
+    targets = [Target(names[k], k, workdir / k, pg_base=args.pg_url,
+                      workers=args.workers if k.endswith("-workers") else 1) for k in kinds]
     cells: list[Cell] = []
     calib: list[Cell] = []
     memory: dict[str, dict[str, str]] = {}

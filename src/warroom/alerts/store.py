@@ -233,19 +233,25 @@ def attach(session: Session, pairs: Iterable[tuple[str, uuid.UUID]]) -> None:
     pairs = list(pairs)
     if not pairs:
         return
+    if session.get_bind().dialect.name == "sqlite":  # every batch: one statement
+        connection = session.connection()
+        for i in range(0, len(pairs), ROWS_PER_STATEMENT):
+            part = pairs[i:i + ROWS_PER_STATEMENT]
+            connection.exec_driver_sql(_sqlite_attach(len(part)), tuple(
+                v for fp, incident_id in part for v in (fp, incident_id.hex)))
+        return
     by_incident: dict[uuid.UUID, list[str]] = {}
     for fp, incident_id in pairs:
         by_incident.setdefault(incident_id, []).append(fp)
-    sqlite_db = session.get_bind().dialect.name == "sqlite"
     for incident_id, fps in by_incident.items():
         for i in range(0, len(fps), CHUNK):
-            chunk = fps[i:i + CHUNK]
-            if sqlite_db:
-                session.connection().exec_driver_sql(
-                    "UPDATE alerts SET incident_id = ? WHERE fingerprint IN "
-                    f"({', '.join('?' * len(chunk))})", (incident_id.hex, *chunk))
-            else:
-                session.execute(_ATTACH, {"fps": chunk, "inc": incident_id})
+            session.execute(_ATTACH, {"fps": fps[i:i + CHUNK], "inc": incident_id})
+
+
+@lru_cache(maxsize=64)
+def _sqlite_attach(rows: int) -> str:
+    return ("UPDATE alerts SET incident_id = v.column2 "
+            f"FROM (VALUES {row_marks(rows, 2)}) AS v WHERE alerts.fingerprint = v.column1")
 
 
 def firing_label_sets(session: Session) -> dict[str, dict[str, str]]:
