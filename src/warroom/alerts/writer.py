@@ -196,6 +196,7 @@ class AlertWriter:
         self.max_queued_alerts = MAX_QUEUED_ALERTS
         self._queued_alerts = 0
         self._count_lock = threading.Lock()
+        self._loop: tuple[int, asyncio.AbstractEventLoop] | None = None
 
     def submit(self, submission: Submission) -> concurrent.futures.Future[pipeline.Outcome]:
         """Queue a request; its future gets the request's outcome once committed.
@@ -220,10 +221,21 @@ class AlertWriter:
 
     async def write_async(self, submission: Submission) -> pipeline.Outcome:
         """Submit and wait (from the event loop)."""
-        submission.loop = asyncio.get_running_loop()
-        submission.waiter = submission.loop.create_future()
+        submission.loop = loop = self._running_loop()
+        submission.waiter = loop.create_future()
         self.submit(submission)
         return await submission.waiter
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        """`asyncio.get_running_loop()`, remembered: it calls getpid(), a system call
+        since glibc 2.25, on every request. The remembered loop is this thread's running
+        loop as long as it is running (one loop runs per thread at a time)."""
+        cached = self._loop
+        if cached is not None and cached[0] == threading.get_ident() and cached[1].is_running():
+            return cached[1]
+        loop = asyncio.get_running_loop()
+        self._loop = (threading.get_ident(), loop)
+        return loop
 
     def close(self, timeout: float = 10.0) -> None:
         """Finish what is queued and stop the threads."""
