@@ -182,3 +182,41 @@ def test_the_timers_job_prepares_the_next_burst_and_writes_it_when_due(db) -> No
     time.sleep(max(0.0, (now + timedelta(seconds=1) - utcnow()).total_seconds()) + 0.01)
     assert firing.run() == 3 and firing.prepared is None
     assert chunk.report.fired == 3 and len(paged(db)) == 3
+
+
+def test_a_poll_with_nothing_due_does_not_take_the_write_turn(
+        db: Database, setup: escalation.EscalationSetup) -> None:
+    """The timers job polls 20 times a second; with nothing due it only reads, so it
+    never makes the alert writer wait for SQLite's write turn."""
+    import threading
+
+    from warroom.clock import utcnow
+    from warroom.engine.jobs import fire_until_idle
+
+    with db.transaction() as session:  # their first steps fall due in a minute, not now
+        for i in range(2):
+            incidents.declare(session, IncidentCreate(title=f"down {i}", severity="SEV3",
+                                                      service="checkout"), actor="t",
+                              now=utcnow())
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with db.transaction():
+            holding.set()
+            release.wait(10)
+
+    other = threading.Thread(target=writer)
+    other.start()
+    try:
+        assert holding.wait(5)
+        polled = threading.Thread(target=lambda: fire_until_idle(db, setup))
+        polled.start()
+        polled.join(5)
+        assert not polled.is_alive()  # answered while the other writer holds the turn
+    finally:
+        release.set()
+        other.join(5)
+    with db.transaction() as session:  # due now: the next poll does take the turn and fire
+        made_due = session.execute(Timer.__table__.update().values(
+            due_at=utcnow() - timedelta(seconds=1))).rowcount
+    assert made_due >= 2 and fire_until_idle(db, setup) == made_due

@@ -208,3 +208,51 @@ def test_route_validation() -> None:
     with pytest.raises(RoutingError, match="duplicate route id 'x'"):
         validate_tree(Route(routes=(Route(id="x"), Route(id="x"))))
     validate_tree(TREE)
+
+
+# ----------------------------------------------------------------- RouteCache
+
+from warroom.routing.tree import RouteCache  # noqa: E402
+
+LABEL_SETS = [
+    {"alertname": "X", "service": "other"},
+    {"service": "web", "instance": "a"},
+    {"service": "web", "instance": "b"},
+    {"service": "db", "severity": "critical", "pod": "p1"},
+    {"service": "db", "severity": "warning"},
+    {"service": "db", "severity": ""},
+    {"service": "db", "role": "replica", "team": "x"},
+    {"service": "webshop", "team": "t"},
+    {"alertname": "Y"},
+]
+
+
+def test_the_cache_decides_as_match_does_for_every_label_set() -> None:
+    cache = RouteCache(TREE)
+    for labels in LABEL_SETS * 2:  # the second round is answered from the cache
+        assert cache.match(labels) == match(TREE, labels), labels
+        (rm,) = match(TREE, labels)[:1]
+        expected = group_key(rm, labels) if group_labels(rm, labels) else ""
+        assert cache.group_key(rm, labels) == expected
+
+
+def test_the_cache_keys_on_the_labels_the_tree_reads_only() -> None:
+    cache = RouteCache(TREE)
+    assert cache.names == ("role", "service", "severity", "team")
+    first = cache.match({"service": "web", "instance": "a"})
+    assert cache.match({"service": "web", "instance": "b"}) is first  # instance is not read
+    # absent and empty stay apart: a trace shows which one the alert had
+    absent, empty = cache.match({"service": "db"}), cache.match({"service": "db", "severity": ""})
+    assert absent is not empty
+
+
+def test_group_keys_follow_the_group_by_labels_and_a_full_cache_starts_over() -> None:
+    cache = RouteCache(TREE, size=2)
+    (rm,) = cache.match({"alertname": "A"})
+    assert cache.group_key(rm, {"alertname": "A", "pod": "1"}) == 'root:{alertname="A"}'
+    assert cache.group_key(rm, {"alertname": "B"}) == 'root:{alertname="B"}'
+    assert cache.group_key(rm, {"alertname": "C"}) == 'root:{alertname="C"}'  # cleared, refilled
+    assert cache.group_key(rm, {"pod": "1"}) == ""  # none of the group_by labels
+    everything = RouteCache(Route(id="all", group_by=("...",)))
+    (rm_all,) = everything.match({"a": "1"})
+    assert everything.group_key(rm_all, {"a": "1", "b": "2"}) == 'all:{a="1",b="2"}'
