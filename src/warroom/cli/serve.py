@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -127,10 +126,10 @@ WORKER_ENGINE = "WARROOM_WORKER_ENGINE"
 
 
 def _serve_workers(settings: Settings, workers: int, engine: bool) -> None:
-    """Run `workers` processes of `worker_app` on one listening socket (uvicorn's
-    supervisor restarts one that dies). Their counters meet in a directory of
-    prometheus_client's multiprocess mode, removed on exit."""
-    import uvicorn
+    """Become the supervisor of `workers` processes of `worker_app` on one port
+    (`warroom.supervise`). Their counters meet in a directory of prometheus_client's
+    multiprocess mode, removed when the supervisor exits."""
+    import sys
 
     from warroom.observability.metrics import MULTIPROCESS_DIR
 
@@ -140,12 +139,10 @@ def _serve_workers(settings: Settings, workers: int, engine: bool) -> None:
                        "WARROOM_HOST": settings.host, "WARROOM_PORT": str(settings.port)})
     if settings.config is not None:
         os.environ["WARROOM_CONFIG"] = str(settings.config)
-    try:
-        uvicorn.run("warroom.cli.serve:worker_app", factory=True, workers=workers,
-                    host=settings.host, port=settings.port, log_level=settings.log_level,
-                    proxy_headers=False, log_config=None, access_log=False)
-    finally:
-        shutil.rmtree(shared, ignore_errors=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "warroom.supervise", str(workers),
+                              settings.host, str(settings.port), settings.log_level, shared])
 
 
 def worker_app() -> FastAPI:
