@@ -242,7 +242,7 @@ def ingest(
     active = cfg.silences.get(session, now)
     firing = _firing_after(session, cfg, latest)
     routed = {fp: _route(latest[fp], cfg, sender, active, firing, now) for fp in fingerprints}
-    states, changes = _store(session, latest, routed, counts, sender, now, out)
+    states, changes, unwritten = _store(session, latest, routed, counts, sender, now, out)
     ordered = [states[fp] for fp in fingerprints]
     locked = _lock_in_order(session, ordered, changes)
     batch = _Batch()
@@ -251,7 +251,11 @@ def ingest(
         incident_id = _effects(session, locked, state, changes[state.fingerprint], cfg, sender,
                                now, out, batch)
         if incident_id is not None:
-            attached.append((state.fingerprint, incident_id))
+            if state.fingerprint in unwritten:
+                unwritten[state.fingerprint]["incident_id"] = incident_id
+            else:
+                attached.append((state.fingerprint, incident_id))
+    store.insert_new(session, list(unwritten.values()))
     store.attach(session, attached)
     store.save_groups(session, locked.groups.values())
     del locked
@@ -263,16 +267,27 @@ def ingest(
 def _store(
     session: Session, latest: dict[str, IncomingAlert], routed: dict[str, _Routed],
     counts: dict[str, int], sender: Sender, now: datetime, out: Outcome,
-) -> tuple[dict[str, _State], dict[str, str]]:
+) -> tuple[dict[str, _State], dict[str, str], dict[str, dict[str, Any]]]:
     """Insert the new alerts and update the known ones; say what changed for each.
-    `routed` is in fingerprint order, the order rows are locked in."""
+    `routed` is in fingerprint order, the order rows are locked in.
+
+    On SQLite the new alerts' rows are returned unwritten, for the caller to insert once
+    correlation has chosen their incidents: no other writer can insert them meanwhile
+    (the write transaction excludes it), and a row inserted with its incident costs
+    one write instead of an insert and an update. On PostgreSQL they are inserted now,
+    so a concurrent writer's insert of the same alert is found and locked."""
     fingerprints = list(routed)
     known = store.lock_known(session, fingerprints)
     unknown = [fp for fp in fingerprints if fp not in known]
-    inserted = store.insert_new(session, [
-        _new_row(latest[fp], routed[fp], sender, now, counts[fp]) for fp in unknown])
-    if len(inserted) < len(unknown):  # PostgreSQL: another writer inserted some first
-        known.update(store.lock_known(session, [fp for fp in unknown if fp not in inserted]))
+    rows = {fp: _new_row(latest[fp], routed[fp], sender, now, counts[fp]) for fp in unknown}
+    unwritten: dict[str, dict[str, Any]] = {}
+    if session.get_bind().dialect.name == "sqlite":
+        unwritten = rows
+    else:
+        inserted = store.insert_new(session, list(rows.values()))
+        if len(inserted) < len(unknown):  # another writer inserted some first
+            known.update(store.lock_known(session, [fp for fp in unknown
+                                                    if fp not in inserted]))
     states: dict[str, _State] = {}
     changes: dict[str, str] = {}
     touch: list[dict[str, Any]] = []
@@ -308,7 +323,7 @@ def _store(
     store.touch(session, touch)
     store.touch_routed(session, touch_routed)
     store.rewrite(session, rewrite)
-    return states, changes
+    return states, changes, unwritten
 
 
 def _change(stored: store.StoredAlert, a: IncomingAlert) -> str:
