@@ -87,18 +87,21 @@ def release_database_memory(db: Database) -> int:
     """
     if not db.is_sqlite:
         return 0
-    checkedin = getattr(db.engine.pool, "checkedin", None)  # QueuePool's count
-    idle = checkedin() if checkedin is not None else 0
-    raws = []
-    try:
-        for _ in range(idle):
-            raws.append(db.engine.raw_connection())
-        for raw in raws:
-            raw.driver_connection.execute("PRAGMA shrink_memory")
-    finally:
-        for raw in raws:
-            raw.close()
-    return len(raws)
+    emptied = 0
+    for engine in db.idle_connections():
+        checkedin = getattr(engine.pool, "checkedin", None)  # QueuePool's count
+        idle = checkedin() if checkedin is not None else 0
+        raws = []
+        try:
+            for _ in range(idle):
+                raws.append(engine.raw_connection())
+            for raw in raws:
+                raw.driver_connection.execute("PRAGMA shrink_memory")
+        finally:
+            for raw in raws:
+                raw.close()
+        emptied += len(raws)
+    return emptied
 
 
 class Overloaded(Exception):
@@ -361,7 +364,7 @@ class AlertWriter:
                   ) -> list[pipeline.Outcome]:
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                with self.db.transaction() as session:
+                with self.db.transaction(ingest=True) as session:
                     return work(session)
             except DBAPIError as exc:
                 if attempt == ATTEMPTS or not transient(exc):
