@@ -59,3 +59,55 @@ def test_once_the_checkpoint_job_runs_pooled_commits_leave_the_log_to_it(db: Dat
         assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
     with db.reading() as session:
         assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+
+
+def test_a_long_log_is_finished_under_the_write_turn_so_it_starts_over(db: Database) -> None:
+    """Under a sustained storm a passive checkpoint never reaches the log's end; past
+    `restart_frames` the job copies the rest while writers wait, and only then."""
+    import threading
+
+    if not db.is_sqlite:
+        pytest.skip("SQLite write-ahead log")
+    with db.transaction() as session:
+        for _ in range(5):
+            incidents.declare(session, IncidentCreate(title="t", severity="SEV3"), actor="t",
+                              now=datetime.now(UTC))
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with db.transaction() as session:
+            session.execute(text("SELECT 1"))
+            holding.set()
+            release.wait(10)
+
+    other = threading.Thread(target=writer)
+    other.start()
+    try:
+        assert holding.wait(5)
+        short = threading.Thread(target=checkpoint_job(db, restart_frames=10**9).run)
+        short.start()
+        short.join(5)
+        assert not short.is_alive()  # a short log: no need for the turn
+        long = threading.Thread(target=checkpoint_job(db, restart_frames=1).run)
+        long.start()
+        long.join(0.5)
+        assert long.is_alive()  # waits for the turn the other writer holds
+    finally:
+        release.set()
+        other.join(5)
+    long.join(5)
+    assert not long.is_alive()
+    with db.transaction() as session:  # the next writer starts the log over
+        session.execute(text("UPDATE counters SET value = value"))
+    with db.reading() as session:
+        frames = session.execute(text("PRAGMA wal_checkpoint(PASSIVE)")).one()[1]
+    assert frames < 10
+
+
+def test_every_connection_cuts_a_restarted_log_back(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite write-ahead log")
+    from warroom.db.engine import WAL_SIZE_LIMIT
+
+    with db.reading() as session:
+        assert session.execute(text("PRAGMA journal_size_limit")).scalar() == WAL_SIZE_LIMIT

@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from warroom.db.sqlite_values import json_text
 
 WRITE_OPTION = "warroom_write"
+#: A write-ahead log that grew past this is cut back to it when SQLite starts it over.
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -56,6 +58,7 @@ def _configure_sqlite(engine: Engine, extra: tuple[str, ...] = (),
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         for pragma in extra:
             cur.execute(pragma)
         cur.close()

@@ -136,14 +136,27 @@ def timers_job(db: Database, setup: EscalationSetup, metrics: Metrics | None = N
     return Job("timers", interval, firing.run, lambda: seconds_to_next_timer(db, interval))
 
 
+#: Log frames (4 KiB pages) beyond which the checkpoint job finishes a checkpoint while
+#: writers wait, so that the log starts over (~64 MiB; see `checkpoint_job`).
+WAL_RESTART_FRAMES = 16_384
+
+
 def checkpoint_job(db: Database, interval: float = 0.25,
-                   priority: Priority | None = None) -> Job:
+                   priority: Priority | None = None,
+                   restart_frames: int = WAL_RESTART_FRAMES) -> Job:
     """SQLite: copy the write-ahead log into the database file on this thread, outside any
     transaction and without the write lock (a passive checkpoint), so that no commit does
     (the firing thread's and, once this job has run, every pooled connection's). Like
     sends, it holds back while a burst of timers is being fired (a concurrent checkpoint
     still slows the firing by ~20%: its writes and fsync compete with the log's), at most
-    `priority.max_wait` at a time, so the log stays bounded."""
+    `priority.max_wait` at a time.
+
+    SQLite starts the log over only when a writer begins after a checkpoint has copied
+    all of it; under a sustained alert storm the writers never leave it that chance, and
+    the log grew by ~70 MB a second (800 MB after 12 s of one-alert requests). Once the
+    log holds `restart_frames`, the job copies the few frames written meanwhile again
+    while holding the write turn, so the next writer starts the log from the beginning
+    (and `journal_size_limit` cuts the file back)."""
 
     def run() -> int:
         db.checkpoint_elsewhere()  # this job checkpoints: every commit can skip it
@@ -153,6 +166,10 @@ def checkpoint_job(db: Database, interval: float = 0.25,
         try:
             busy, frames, done = raw.driver_connection.execute(
                 "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if not busy and frames >= restart_frames:
+                with db.transaction():  # the write turn: no frame is added meanwhile
+                    busy, frames, done = raw.driver_connection.execute(
+                        "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         finally:
             raw.close()
         return 0 if busy else max(0, done)
