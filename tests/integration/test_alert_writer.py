@@ -277,3 +277,21 @@ def test_release_database_memory_empties_the_idle_connections_page_caches(
     full = used()
     assert writer_module.release_database_memory(db) >= 3
     assert full - used() > 3 * 1_000_000
+
+
+def test_a_connection_the_server_dropped_costs_a_retry_not_the_request(
+        writer: AlertWriter, db: Database) -> None:
+    """PostgreSQL: the writers' connections are not pinged before each batch; one the
+    server closed fails its batch once and the batch is written on a fresh one."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL server connections")
+    from sqlalchemy import text
+
+    assert writer.write(Submission(SENDER, [alert("DiskFull", i="before")], T0)).new == 1
+    with db.reading() as session:
+        killed = session.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    assert killed >= 1
+    assert writer.write(Submission(SENDER, [alert("DiskFull", i="after")], T0)).new == 1
+    assert stored(db) >= {"before", "after"}

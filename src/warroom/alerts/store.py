@@ -233,12 +233,20 @@ def attach(session: Session, pairs: Iterable[tuple[str, uuid.UUID]]) -> None:
     pairs = list(pairs)
     if not pairs:
         return
-    if session.get_bind().dialect.name == "sqlite":  # every batch: one statement
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":  # every batch: one statement
         connection = session.connection()
         for i in range(0, len(pairs), ROWS_PER_STATEMENT):
             part = pairs[i:i + ROWS_PER_STATEMENT]
             connection.exec_driver_sql(_sqlite_attach(len(part)), tuple(
                 v for fp, incident_id in part for v in (fp, incident_id.hex)))
+        return
+    if dialect == "postgresql":  # one round trip, not one per incident
+        with session.connection().connection.dbapi_connection.cursor() as cursor:
+            for i in range(0, len(pairs), ROWS_PER_STATEMENT):
+                part = pairs[i:i + ROWS_PER_STATEMENT]
+                cursor.execute(_pg_attach(len(part)),
+                               [v for fp, incident_id in part for v in (fp, incident_id)])
         return
     by_incident: dict[uuid.UUID, list[str]] = {}
     for fp, incident_id in pairs:
@@ -246,6 +254,13 @@ def attach(session: Session, pairs: Iterable[tuple[str, uuid.UUID]]) -> None:
     for incident_id, fps in by_incident.items():
         for i in range(0, len(fps), CHUNK):
             session.execute(_ATTACH, {"fps": fps[i:i + CHUNK], "inc": incident_id})
+
+
+@lru_cache(maxsize=64)
+def _pg_attach(rows: int) -> str:
+    values = ", ".join(["(%s, %s::uuid)"] * rows)
+    return ("UPDATE alerts SET incident_id = v.inc "
+            f"FROM (VALUES {values}) AS v(fp, inc) WHERE alerts.fingerprint = v.fp")
 
 
 @lru_cache(maxsize=64)

@@ -112,9 +112,11 @@ class Overloaded(Exception):
 
 
 def transient(exc: DBAPIError) -> bool:
-    """A deadlock, a serialization failure, or SQLite's lock wait running out."""
+    """A deadlock, a serialization failure, SQLite's lock wait running out, or a
+    connection the server dropped (the pool has replaced it for the next try)."""
     code = getattr(exc.orig, "sqlstate", None)
-    return code in ("40P01", "40001") or "database is locked" in str(exc.orig)
+    return (code in ("40P01", "40001") or "database is locked" in str(exc.orig)
+            or exc.connection_invalidated)
 
 
 Work = Callable[[Session], pipeline.Outcome]
