@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
+from tests.integration.write_turn import held_by_another_writer
 from warroom.db import Database
 from warroom.engine.jobs import checkpoint_job
 from warroom.incidents import service as incidents
@@ -72,18 +73,7 @@ def test_a_long_log_is_finished_under_the_write_turn_so_it_starts_over(db: Datab
         for _ in range(5):
             incidents.declare(session, IncidentCreate(title="t", severity="SEV3"), actor="t",
                               now=datetime.now(UTC))
-    holding, release = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        with db.transaction() as session:
-            session.execute(text("SELECT 1"))
-            holding.set()
-            release.wait(10)
-
-    other = threading.Thread(target=writer)
-    other.start()
-    try:
-        assert holding.wait(5)
+    with held_by_another_writer(db):
         short = threading.Thread(target=checkpoint_job(db, restart_frames=10**9).run)
         short.start()
         short.join(5)
@@ -92,9 +82,6 @@ def test_a_long_log_is_finished_under_the_write_turn_so_it_starts_over(db: Datab
         long.start()
         long.join(0.5)
         assert long.is_alive()  # waits for the turn the other writer holds
-    finally:
-        release.set()
-        other.join(5)
     long.join(5)
     assert not long.is_alive()
     with db.transaction() as session:  # the next writer starts the log over

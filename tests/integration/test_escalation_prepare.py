@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.integration.write_turn import held_by_another_writer
 from warroom.config.loader import parse_config
 from warroom.db import Database
 from warroom.escalation import fire as firing
@@ -198,24 +199,11 @@ def test_a_poll_with_nothing_due_does_not_take_the_write_turn(
             incidents.declare(session, IncidentCreate(title=f"down {i}", severity="SEV3",
                                                       service="checkout"), actor="t",
                               now=utcnow())
-    holding, release = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        with db.transaction():
-            holding.set()
-            release.wait(10)
-
-    other = threading.Thread(target=writer)
-    other.start()
-    try:
-        assert holding.wait(5)
+    with held_by_another_writer(db):
         polled = threading.Thread(target=lambda: fire_until_idle(db, setup))
         polled.start()
         polled.join(5)
         assert not polled.is_alive()  # answered while the other writer holds the turn
-    finally:
-        release.set()
-        other.join(5)
     with db.transaction() as session:  # due now: the next poll does take the turn and fire
         made_due = session.execute(Timer.__table__.update().values(
             due_at=utcnow() - timedelta(seconds=1))).rowcount
