@@ -144,13 +144,19 @@ def test_reopen_restarts_from_the_first_level(db, setup) -> None:
     assert [p[:2] for p in pages(db, ref)] == [("alice", "page"), ("alice", "page")]
 
 
+def escalate_by_hand(db: Database, setup, ref: str, level: int | None,
+                     now: datetime) -> int:
+    """Alice asks for `level` (None: the level after the last one paged); the level."""
+    with db.transaction() as session:
+        inc = incidents.require_incident(session, ref, for_update=True)
+        return escalation.escalate(session, setup, inc, level, actor="alice", now=now)
+
+
 def test_manual_escalation_to_a_chosen_level(db, setup) -> None:
     ref = declare(db)
     fire(db, setup, T0)
     act(db, ref, Action.ACKNOWLEDGE, T0 + timedelta(minutes=1))
-    with db.transaction() as session:
-        inc = incidents.require_incident(session, ref, for_update=True)
-        escalation.escalate(session, setup, inc, 1, actor="alice", now=T0 + timedelta(minutes=2))
+    assert escalate_by_hand(db, setup, ref, 1, T0 + timedelta(minutes=2)) == 1
     fire(db, setup, T0 + timedelta(minutes=2))
     assert pages(db, ref)[-1] == ("bob", "escalation", 1)
     assert "escalation.requested" in kinds(db, ref)
@@ -188,10 +194,7 @@ def test_escalating_by_hand_without_a_level_pages_the_level_after_the_last(db, s
     ref = declare(db)
     fire(db, setup, T0)
     act(db, ref, Action.ACKNOWLEDGE, T0 + timedelta(minutes=1))
-    with db.transaction() as session:
-        inc = incidents.require_incident(session, ref, for_update=True)
-        assert escalation.escalate(session, setup, inc, None, actor="alice",
-                                   now=T0 + timedelta(minutes=2)) == 1
+    assert escalate_by_hand(db, setup, ref, None, T0 + timedelta(minutes=2)) == 1
     assert where(db, ref) == (0, 0)  # requested, not yet paged
     fire(db, setup, T0 + timedelta(minutes=2))
     assert pages(db, ref)[-1] == ("bob", "escalation", 1) and where(db, ref) == (1, 0)

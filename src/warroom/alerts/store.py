@@ -15,7 +15,7 @@ the 5 ms switch interval while requests are being parsed: with a busy loop, inse
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -67,11 +67,7 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         values = _SqliteRows()
-        connection = session.connection()
-        for i in range(0, len(rows), ROWS_PER_STATEMENT):
-            part = rows[i:i + ROWS_PER_STATEMENT]
-            connection.exec_driver_sql(_sqlite_insert(len(part)),
-                                       tuple(v for r in part for v in values.row(r)))
+        _sqlite_many(session, _sqlite_insert, [values.row(r) for r in rows])
         return {r["fingerprint"] for r in rows}
     if dialect == "postgresql":
         return _pg_insert(session, rows)
@@ -112,9 +108,21 @@ def row_marks(rows: int, columns: int) -> str:
     return ", ".join([one] * rows)
 
 
+def _sqlite_many(session: Session, statement: Callable[[int], str],
+                 rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run `statement(n)` (a multi-row statement for n rows) over `rows`, as few
+    statements as SQLite's parameter limit allows."""
+    connection = session.connection()
+    for i in range(0, len(rows), ROWS_PER_STATEMENT):
+        part = rows[i:i + ROWS_PER_STATEMENT]
+        connection.exec_driver_sql(statement(len(part)), tuple(v for row in part for v in row))
+
+
 @lru_cache(maxsize=64)
 def _sqlite_insert(rows: int) -> str:
     return f"INSERT INTO alerts ({', '.join(_COLUMNS)}) VALUES {row_marks(rows, len(_COLUMNS))}"
+
+
 _PG_INSERT = (f"INSERT INTO alerts ({', '.join(_COLUMNS)}) "
               f"VALUES ({', '.join('%s' for _ in _COLUMNS)}) "
               "ON CONFLICT (fingerprint) DO NOTHING RETURNING fingerprint")
@@ -194,13 +202,9 @@ def touch(session: Session, params: list[dict[str, Any]]) -> None:
         return
     if session.get_bind().dialect.name == "sqlite":  # Prometheus' resends: the common case
         values = SqliteValues()
-        connection = session.connection()
-        for i in range(0, len(params), ROWS_PER_STATEMENT):
-            part = params[i:i + ROWS_PER_STATEMENT]
-            connection.exec_driver_sql(_sqlite_touch(len(part)), tuple(
-                v for p in part for v in (p["n"], values.time(p["now"]),
-                                          values.time(p["ends"]) if p["ends"] else None,
-                                          p["fp"])))
+        _sqlite_many(session, _sqlite_touch, [
+            (p["n"], values.time(p["now"]), values.time(p["ends"]) if p["ends"] else None,
+             p["fp"]) for p in params])
         return
     _run(session, _TOUCH, params)
 
@@ -224,36 +228,21 @@ def rewrite(session: Session, params: list[dict[str, Any]]) -> None:
         _run(session, _REWRITE, params)
 
 
-_ATTACH = (update(TABLE).where(_C.fingerprint.in_(bindparam("fps", expanding=True)))
-           .values(incident_id=bindparam("inc")))
-
-
 def attach(session: Session, pairs: Iterable[tuple[str, uuid.UUID]]) -> None:
     """Point alerts (by fingerprint) at the incident they now feed."""
     pairs = list(pairs)
     if not pairs:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":  # every batch: one statement
-        connection = session.connection()
+    if session.get_bind().dialect.name == "sqlite":  # every batch: one statement
+        _sqlite_many(session, _sqlite_attach,
+                     [(fp, incident_id.hex) for fp, incident_id in pairs])
+        return
+    # PostgreSQL: one round trip, not one per incident
+    with session.connection().connection.dbapi_connection.cursor() as cursor:
         for i in range(0, len(pairs), ROWS_PER_STATEMENT):
             part = pairs[i:i + ROWS_PER_STATEMENT]
-            connection.exec_driver_sql(_sqlite_attach(len(part)), tuple(
-                v for fp, incident_id in part for v in (fp, incident_id.hex)))
-        return
-    if dialect == "postgresql":  # one round trip, not one per incident
-        with session.connection().connection.dbapi_connection.cursor() as cursor:
-            for i in range(0, len(pairs), ROWS_PER_STATEMENT):
-                part = pairs[i:i + ROWS_PER_STATEMENT]
-                cursor.execute(_pg_attach(len(part)),
-                               [v for fp, incident_id in part for v in (fp, incident_id)])
-        return
-    by_incident: dict[uuid.UUID, list[str]] = {}
-    for fp, incident_id in pairs:
-        by_incident.setdefault(incident_id, []).append(fp)
-    for incident_id, fps in by_incident.items():
-        for i in range(0, len(fps), CHUNK):
-            session.execute(_ATTACH, {"fps": fps[i:i + CHUNK], "inc": incident_id})
+            cursor.execute(_pg_attach(len(part)),
+                           [v for fp, incident_id in part for v in (fp, incident_id)])
 
 
 @lru_cache(maxsize=64)

@@ -78,6 +78,18 @@ def _configure_sqlite(engine: Engine, extra: tuple[str, ...] = (),
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _sqlite_engine(url: str, echo: bool, *, pool_size: int, max_overflow: int) -> Engine:
+    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow,
+                         connect_args={"check_same_thread": False},
+                         json_serializer=json_text, json_deserializer=orjson.loads)
+
+
+def _write_sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose transactions begin as writes (`BEGIN IMMEDIATE` on SQLite)."""
+    return sessionmaker(bind=engine.execution_options(**{WRITE_OPTION: True}),
+                        expire_on_commit=False)
+
+
 def _writer_lock_path(url: str) -> str:
     """`<database>-writer.lock`: held (flock) by whichever process writes."""
     from sqlalchemy.engine import make_url
@@ -95,14 +107,13 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        pg_ingest: Engine | None = None
         self._checkpointed_elsewhere = threading.Event()  # see `checkpoint_elsewhere`
+        self._bulk_engine: Engine | None = None
+        self._ingest_engine: Engine | None = None
         if self.is_sqlite:
             # A pool: opening a connection and setting its pragmas costs more than the
             # statements of a small request. A connection is used by one thread at a time.
-            self.engine = create_engine(url, echo=echo, pool_size=8, max_overflow=32,
-                                        connect_args={"check_same_thread": False},
-                                        json_serializer=json_text, json_deserializer=orjson.loads)
+            self.engine = _sqlite_engine(url, echo, pool_size=8, max_overflow=32)
             _configure_sqlite(self.engine, checkpointed_elsewhere=self._checkpointed_elsewhere)
         else:
             self.engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10,
@@ -110,45 +121,29 @@ class Database:
             # The alert writers' connections, without a ping round trip before every
             # batch (~1 ms of a one-alert batch's ~15): a connection the server dropped
             # fails its batch once, and the writer retries it on a fresh one.
-            pg_ingest = create_engine(url, echo=echo, pool_size=4, max_overflow=0,
-                                      json_serializer=json_text,
-                                      json_deserializer=orjson.loads)
-        write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+            self._ingest_engine = create_engine(url, echo=echo, pool_size=4, max_overflow=0,
+                                                json_serializer=json_text,
+                                                json_deserializer=orjson.loads)
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self._writer = sessionmaker(bind=write_engine, expire_on_commit=False)
+        self._writer = _write_sessions(self.engine)
         self._bulk = self._writer  # PostgreSQL; a second in-memory SQLite would be another db
         self._bulk_reader = self._reader
-        self._bulk_engine: Engine | None = None
-        self._ingest_engine: Engine | None = pg_ingest
-        self._ingest = self._writer  # in-memory SQLite: a pooled connection
-        if self._ingest_engine is not None:
-            self._ingest = sessionmaker(
-                bind=self._ingest_engine.execution_options(**{WRITE_OPTION: True}),
-                expire_on_commit=False)
         if self.is_sqlite and not _in_memory(url):
             # One connection: bulk writers take the write turn below anyway.
-            self._bulk_engine = create_engine(url, echo=echo, pool_size=1, max_overflow=0,
-                                              connect_args={"check_same_thread": False},
-                                              json_serializer=json_text,
-                                              json_deserializer=orjson.loads)
+            self._bulk_engine = _sqlite_engine(url, echo, pool_size=1, max_overflow=0)
             _configure_sqlite(self._bulk_engine, BULK_PRAGMAS)
-            self._bulk = sessionmaker(
-                bind=self._bulk_engine.execution_options(**{WRITE_OPTION: True}),
-                expire_on_commit=False)
+            self._bulk = _write_sessions(self._bulk_engine)
             self._bulk_reader = sessionmaker(bind=self._bulk_engine, expire_on_commit=False)
             # The alert writer's own connection: its page cache outlives a transaction
             # (a pooled one is shared with readers) and is big enough for the indexes a
             # batch of new fingerprints walks (random keys: ~700 distinct index pages per
             # 1,000 alerts, beyond the default 2 MiB). Emptied when ingest goes idle.
-            self._ingest_engine = create_engine(url, echo=echo, pool_size=1, max_overflow=0,
-                                                connect_args={"check_same_thread": False},
-                                                json_serializer=json_text,
-                                                json_deserializer=orjson.loads)
+            self._ingest_engine = _sqlite_engine(url, echo, pool_size=1, max_overflow=0)
             _configure_sqlite(self._ingest_engine, INGEST_PRAGMAS,
                               checkpointed_elsewhere=self._checkpointed_elsewhere)
-            self._ingest = sessionmaker(
-                bind=self._ingest_engine.execution_options(**{WRITE_OPTION: True}),
-                expire_on_commit=False)
+        # In-memory SQLite: the alert writer uses a pooled connection.
+        self._ingest = (self._writer if self._ingest_engine is None
+                        else _write_sessions(self._ingest_engine))
         self.listeners: list[Any] = []
         # SQLite has one writer. Threads of this process queue for it here, in order,
         # instead of in SQLite's busy handler, which sleeps and polls (up to 100 ms a
@@ -184,7 +179,7 @@ class Database:
         larger page cache, see `INGEST_PRAGMAS`). Both the same as a plain transaction
         on PostgreSQL.
         """
-        with self._writer_turn(), self.session(write=True, bulk=bulk, ingest=ingest) as session:
+        with self.write_turn(), self.session(write=True, bulk=bulk, ingest=ingest) as session:
             try:
                 yield session
                 session.commit()
@@ -193,7 +188,10 @@ class Database:
                 raise
 
     @contextmanager
-    def _writer_turn(self) -> Iterator[None]:
+    def write_turn(self) -> Iterator[None]:
+        """SQLite's turn to write, held by this thread (re-entrant) and, on a file, by
+        this process among all that use it; nothing on PostgreSQL. Transactions take it;
+        it can also be held without one, to keep every writer out for a moment."""
         if self._write_turn is None:
             yield
             return

@@ -167,7 +167,7 @@ def checkpoint_job(db: Database, interval: float = 0.25,
             busy, frames, done = raw.driver_connection.execute(
                 "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if not busy and frames >= restart_frames:
-                with db.transaction():  # the write turn: no frame is added meanwhile
+                with db.write_turn():  # no frame is added meanwhile
                     busy, frames, done = raw.driver_connection.execute(
                         "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         finally:

@@ -254,9 +254,12 @@ def group_labels(route_match: RouteMatch, labels: Mapping[str, str]) -> dict[str
 
 def group_key(route_match: RouteMatch, labels: Mapping[str, str]) -> str:
     """Stable key `route-id:{a="1",b="2"}`; alerts with equal keys are correlated."""
-    grouped = group_labels(route_match, labels)
+    return _key(route_match.route_id, group_labels(route_match, labels))
+
+
+def _key(route_id: str, grouped: Mapping[str, str]) -> str:
     body = ",".join(f"{format_label_name(k)}={quote(v)}" for k, v in grouped.items())
-    return f"{route_match.route_id}:{{{body}}}"
+    return f"{route_id}:{{{body}}}"
 
 
 def default_route() -> Route:
@@ -299,13 +302,17 @@ class RouteCache:
     def group_key(self, route_match: RouteMatch, labels: Mapping[str, str]) -> str:
         """`group_key`; "" when the alert has none of the group_by labels."""
         if route_match.settings.group_by_all:
-            return group_key(route_match, labels) if group_labels(route_match, labels) else ""
+            return self._group_key(route_match, labels)
         key = (route_match.route_id,
                tuple(labels.get(name) for name in route_match.settings.group_by))
         found = self._keys.get(key)
         if found is None:
             if len(self._keys) >= self.size:
                 self._keys.clear()
-            found = self._keys[key] = (group_key(route_match, labels)
-                                       if group_labels(route_match, labels) else "")
+            found = self._keys[key] = self._group_key(route_match, labels)
         return found
+
+    @staticmethod
+    def _group_key(route_match: RouteMatch, labels: Mapping[str, str]) -> str:
+        grouped = group_labels(route_match, labels)
+        return _key(route_match.route_id, grouped) if grouped else ""
