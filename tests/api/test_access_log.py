@@ -34,9 +34,3 @@ def test_accepted_alert_posts_are_left_out_and_everything_else_is_logged(
     assert lines[1].endswith('"POST /api/v2/alerts HTTP/1.1" 400')
     assert lines[2].endswith('"GET /healthz?verbose=1 HTTP/1.1" 200')
 
-
-def test_no_log_record_is_made_when_the_access_log_is_off(
-        client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="uvicorn.access"):
-        assert client.get("/healthz").status_code == 200
-    assert _lines(caplog) == []
