@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .PHONY: run test test-sqlite test-postgres install clean bench
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py $(wildcard src/warroom/*/*.c)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'

@@ -15,7 +15,6 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import lru_cache
 
 import orjson
 
@@ -25,6 +24,8 @@ __all__ = [
     "content_hash",
     "dedup_fingerprint",
     "fnv1a64",
+    "python_fnv1a64",
+    "python_label_fingerprint",
 ]
 
 # FNV-1a 64-bit parameters, as in prometheus/common model/fnv.go.
@@ -36,11 +37,9 @@ _SEP = b"\xff"
 _CONTENT_HASH_VERSION = 1
 
 
-def fnv1a64(data: bytes) -> int:
-    """FNV-1a 64 of ``data``, in Python on purpose: the C implementations on the package
-    index are cffi calls that release the GIL, and in a server where the event loop and
-    the alert writer share it, handing it over on every label set costs more (~20 µs)
-    than this loop (~6 µs for a typical label set)."""
+def python_fnv1a64(data: bytes) -> int:
+    """FNV-1a 64 of ``data``: the reference the C module (``_fnv.c``) must agree with,
+    and the fallback when it was not built."""
     h = FINGERPRINT_OFFSET
     for byte in data:
         h = ((h ^ byte) * _FNV_PRIME) & _MASK
@@ -52,16 +51,21 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-# Label sets seen recently. An entry holds the request's label strings (~1 KB with the
-# cache's own bookkeeping): 4,096 entries keep ~3.8 MB resident after an alert storm. A
-# cache smaller than the set of active alerts gets no hits (Prometheus resends every
-# active alert in turn, and an LRU that a cycle does not fit in misses every time); with
-# up to 4,096 active alerts every resend hits: 100 alerts per request, repeated, ~15-17k
-# alerts/s with 2,000 active alerts, ~9-11k with a 1,024-entry cache.
-@lru_cache(maxsize=4096)
-def _label_fingerprint(items: tuple[tuple[str, str], ...]) -> str:
-    data = b"".join(_utf8(name) + _SEP + _utf8(value) + _SEP for name, value in items)
-    return f"{fnv1a64(data):016x}"
+def python_label_fingerprint(labels: Mapping[str, str]) -> str:
+    """Reference fingerprint of a label set (see ``alertmanager_fingerprint``)."""
+    # Python orders str by code point, which equals UTF-8 byte order (Go's sort).
+    data = b"".join(_utf8(name) + _SEP + _utf8(value) + _SEP
+                    for name, value in sorted(labels.items()))
+    return f"{python_fnv1a64(data):016x}"
+
+
+try:  # built by `pip install` when a C compiler is there; optional
+    from warroom.alerts import _fnv
+except ImportError:  # pragma: no cover - depends on the install
+    _fnv = None
+
+SPEEDUP_BUILT = _fnv is not None
+fnv1a64 = _fnv.fnv1a64 if _fnv is not None else python_fnv1a64
 
 
 def alertmanager_fingerprint(labels: Mapping[str, str]) -> str:
@@ -70,10 +74,15 @@ def alertmanager_fingerprint(labels: Mapping[str, str]) -> str:
     Same as prometheus/common ``LabelSet.Fingerprint()``: FNV-1a 64 over the label names
     in sorted (byte) order, hashing ``name 0xFF value 0xFF`` for each pair, printed as
     16 lowercase hex digits.  The empty set hashes to the FNV offset basis.
-    Cached because Prometheus resends the same label sets every minute.
+    In C when built: in Python it was ~16 us a label set, a third of parsing an alert,
+    and Prometheus resends every active alert every minute. Label sets the C module
+    declines (lone surrogates, not a dict of str) take the Python path.
     """
-    # Python orders str by code point, which equals UTF-8 byte order (Go's sort).
-    return _label_fingerprint(tuple(sorted(labels.items())))
+    if _fnv is not None:
+        fingerprint = _fnv.label_fingerprint(labels)
+        if fingerprint is not None:
+            return fingerprint
+    return python_label_fingerprint(labels)
 
 
 def dedup_fingerprint(scope: str, key: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -19,6 +19,8 @@ _TIMESTAMP = re.compile(
     r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?"
 )
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+# Many names joined by NUL, which no valid name contains: one match checks a whole set.
+_LABEL_NAMES = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*(?:\x00[a-zA-Z_][a-zA-Z0-9_]*)*")
 
 
 class FieldError(Exception):
@@ -121,6 +123,8 @@ def string_map(value: object, field: str, *, drop_empty: bool) -> dict[str, str]
         return {}
     if not isinstance(value, dict):
         raise FieldError(field, f"'{field}' must be an object of strings, got {json_type(value)}")
+    if _clean(value, drop_empty):
+        return dict(value)
     out: dict[str, str] = {}
     for key, item in value.items():
         if not isinstance(item, str):
@@ -133,6 +137,28 @@ def string_map(value: object, field: str, *, drop_empty: bool) -> dict[str, str]
             continue
         out[key] = item
     return out
+
+
+def _clean(value: dict[Any, Any], drop_empty: bool) -> bool:
+    """Whole-map check of the common case (all keys and values valid UTF-8 strings, no
+    empty value to drop): two joins and encodes instead of two per entry. Anything else
+    takes the per-entry loop, which says which entry is wrong."""
+    try:
+        "".join(value).encode("utf-8")
+        "".join(value.values()).encode("utf-8")
+    except (TypeError, UnicodeEncodeError):
+        return False
+    return not (drop_empty and "" in value.values())
+
+
+def are_label_names(names: Collection[str]) -> bool:
+    """True when every name is a valid label name (one regex match for the whole set;
+    the separator count rules out a name that itself holds a NUL)."""
+    joined = "\x00".join(names)
+    if not names:
+        return True
+    return (_LABEL_NAMES.fullmatch(joined) is not None
+            and joined.count("\x00") == len(names) - 1)
 
 
 def is_label_name(name: str) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 from warroom.alerts.fingerprint import alertmanager_fingerprint
 from warroom.alerts.formats._fields import (
     FieldError,
+    are_label_names,
     is_label_name,
     json_type,
     optional_str,
@@ -36,6 +37,8 @@ def validate_label_set(labels: Mapping[str, str], what: str) -> None:
 
     Checked in sorted order so the reported name is deterministic (Go's map order is not).
     """
+    if are_label_names(labels):
+        return
     for name in sorted(labels):
         if not is_label_name(name):
             raise FieldError(f"{what}.{name}", f'invalid {_SET_NAMES[what]}: invalid name "{name}"')
