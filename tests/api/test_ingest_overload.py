@@ -67,3 +67,34 @@ def test_a_full_writer_refuses_with_429_and_stores_nothing_until_it_drains(
 
     again = client.post("/v2/enqueue", json=trigger)  # the queue drained: accepted
     assert again.status_code == 202 and again.json()["dedup_key"] == "db-down"
+
+
+def _gauge(client: TestClient, name: str) -> float:
+    lines = [ln for ln in client.get("/metrics").text.splitlines() if ln.startswith(name + " ")]
+    assert len(lines) == 1, lines
+    return float(lines[0].split()[1])
+
+
+def test_metrics_show_the_alerts_waiting_to_be_written_and_the_limit(
+    client: TestClient,
+) -> None:
+    writer = client.app.state.warroom.writer  # type: ignore[attr-defined]
+    writer.threads = 1
+    entered, release = threading.Event(), threading.Event()
+
+    def busy(_session: object) -> Outcome:
+        entered.set()
+        assert release.wait(10)
+        return Outcome()
+
+    writer.submit(Submission(Sender("test"), [], T0, work=busy))
+    assert entered.wait(10)
+    assert _gauge(client, "warroom_ingest_queued_alerts") == 0
+    queued = writer.submit(Submission(Sender("test"), [_waiting_alert()] * 3, T0))
+    assert _gauge(client, "warroom_ingest_queued_alerts") == 3
+    writer.max_queued_alerts = 40
+    assert _gauge(client, "warroom_ingest_queue_limit_alerts") == 40
+
+    release.set()
+    queued.result(10)
+    assert _gauge(client, "warroom_ingest_queued_alerts") == 0

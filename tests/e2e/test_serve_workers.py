@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.conftest import Server, run_cli
 from tests.e2e.peers import wait_for
+from warroom.alerts import writer as writer_module
 
 pytestmark = pytest.mark.e2e
 
@@ -83,6 +84,15 @@ def test_the_engine_moves_to_another_worker_when_its_process_dies(
                      on_timeout=workers.log.read_text)
     assert moved[0] != first and moved[0] in _serving_pids(workers)
     assert _post(workers.url, key, {"alertname": "StillServing"}) == 200
+    # The supervisor starts a replacement, which drops the dead worker's live gauges:
+    # the queue limit is summed over the two live workers only.
+    wait_for("a replacement worker", lambda: len(_serving_pids(workers)) == 3,
+             on_timeout=workers.log.read_text)
+    limit = 2 * writer_module.MAX_QUEUED_ALERTS
+    for _ in range(4):
+        with httpx.Client() as client:
+            text = client.get(f"{workers.url}/metrics").text
+        assert f"warroom_ingest_queue_limit_alerts {float(limit)}" in text, text[:3000]
 
 
 def test_a_silence_written_through_one_worker_applies_in_every_worker(

@@ -198,8 +198,8 @@ class AlertWriter:
         self.threads = 1 if db.is_sqlite else POSTGRES_WRITERS
         self._workers: list[threading.Thread] = []
         self._start_lock = threading.Lock()
-        self.max_queued_alerts = MAX_QUEUED_ALERTS
         self._queued_alerts = 0
+        self.max_queued_alerts = MAX_QUEUED_ALERTS
         self._count_lock = threading.Lock()
         self._loop: tuple[int, asyncio.AbstractEventLoop] | None = None
 
@@ -217,8 +217,24 @@ class AlertWriter:
                                         > self.max_queued_alerts):
                 raise Overloaded(f"{self._queued_alerts} alerts are waiting to be written")
             self._queued_alerts += len(submission.alerts)
+            self._show_queue()
         self._queue.put(submission)
         return submission.future  # type: ignore[return-value]
+
+    @property
+    def max_queued_alerts(self) -> int:
+        return self._max_queued_alerts
+
+    @max_queued_alerts.setter
+    def max_queued_alerts(self, limit: int) -> None:
+        self._max_queued_alerts = limit
+        if self.metrics is not None:
+            self.metrics.ingest_queue_limit.set(limit)
+
+    def _show_queue(self) -> None:
+        """Publish the queue's length (under `_count_lock`, so updates stay in order)."""
+        if self.metrics is not None:
+            self.metrics.ingest_queued_alerts.set(self._queued_alerts)
 
     def write(self, submission: Submission) -> pipeline.Outcome:
         """Submit and wait (from a worker thread)."""
@@ -319,6 +335,7 @@ class AlertWriter:
     def _taken(self, count: int) -> None:
         with self._count_lock:
             self._queued_alerts -= count
+            self._show_queue()
             self._writing += 1
             self._idle_since_batch = False
 

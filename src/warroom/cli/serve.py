@@ -148,6 +148,9 @@ def _serve_workers(settings: Settings, workers: int, engine: bool) -> None:
 def worker_app() -> FastAPI:
     """One worker process of `serve --workers` (settings from the environment the
     supervisor set; the database is already migrated)."""
+    from warroom.observability.metrics import MULTIPROCESS_DIR, forget_dead_workers
+
+    forget_dead_workers(os.environ[MULTIPROCESS_DIR])
     settings = settings_from()
     cfg = load_config(settings.config)
     db = open_database(settings, migrate=False)

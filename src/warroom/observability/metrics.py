@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -98,6 +98,15 @@ class Metrics:
         self.ingest_batch_seconds = Histogram(
             "warroom_ingest_batch_seconds", "Time to apply and commit one merged ingest batch",
             buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5), registry=r)
+        # Summed over live workers under `serve --workers` (each has its own queue).
+        self.ingest_queued_alerts = Gauge(
+            "warroom_ingest_queued_alerts", "Alerts accepted by the API and waiting to be "
+            "committed; requests get 429 once this reaches warroom_ingest_queue_limit_alerts",
+            registry=r, multiprocess_mode="livesum")
+        self.ingest_queue_limit = Gauge(
+            "warroom_ingest_queue_limit_alerts", "Alerts that may wait to be committed "
+            "before new requests are refused with 429", registry=r,
+            multiprocess_mode="livesum")
         self.request_latency = Histogram("warroom_http_request_duration_seconds",
                                          "HTTP request latency", ["method", "route", "status"],
                                          registry=r)
@@ -141,3 +150,26 @@ class Metrics:
 
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def forget_dead_workers(path: str) -> None:
+    """Drop the live gauges of worker processes that are gone (a worker killed without
+    its shutdown, which the supervisor then replaced): a dead worker's queue is no
+    longer waiting. Called by every worker when it starts."""
+    from prometheus_client import multiprocess
+
+    pids = {name.rsplit("_", 1)[-1].removesuffix(".db")
+            for name in os.listdir(path) if name.startswith("gauge_live")}
+    for pid in pids:
+        if pid.isdigit() and not _alive(int(pid)):
+            multiprocess.mark_process_dead(int(pid), path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
