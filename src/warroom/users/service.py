@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,8 +20,14 @@ from warroom.users.models import User, UserSession
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
-# Verifying against this keeps a login for an unknown email as slow as a wrong password.
-_DUMMY_HASH = _hasher.hash("warroom-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps a login for an unknown email as slow as a wrong
+    password. Made on first use: hashing costs ~130 ms, which every CLI command paid
+    at start-up when it was made on import."""
+    return _hasher.hash("warroom-timing-equaliser")
 
 
 def create_user(session: Session, email: str, role: str, password: str, now: datetime) -> User:
@@ -53,7 +60,7 @@ class SignedIn:
 def sign_in(session: Session, email: str, password: str, now: datetime) -> SignedIn:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         user = None
     if user is None or user.disabled_at is not None:
