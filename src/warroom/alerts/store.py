@@ -162,12 +162,15 @@ def lock_known(session: Session, fingerprints: Sequence[str]) -> dict[str, Store
             rows = session.connection().exec_driver_sql(
                 f"SELECT json_group_array(json_array({_STORED_NAMES})) FROM alerts "
                 f"WHERE fingerprint IN ({marks})", tuple(chunk)).scalar()
+            incidents: dict[str, uuid.UUID] = {}  # a batch's alerts share a few incidents
             for fp, hash_, status, route, group, service, suppressed, incident in \
                     orjson.loads(rows or "[]"):
+                if incident and incident not in incidents:
+                    incidents[incident] = uuid.UUID(hex=incident)
                 found[fp] = StoredAlert(
                     fp, hash_, status, route, group, service,
-                    orjson.loads(suppressed) if suppressed else {},
-                    uuid.UUID(hex=incident) if incident else None)
+                    orjson.loads(suppressed) if suppressed and suppressed != "{}" else {},
+                    incidents[incident] if incident else None)
             continue
         query = (select(*_STORED_COLUMNS).where(_C.fingerprint.in_(chunk))
                  .order_by(_C.fingerprint).with_for_update())
