@@ -26,11 +26,9 @@ def _waiting_alert() -> Any:
                       dedup_key=None, summary="Queued", severity_hint=None, raw={})
 
 
-def test_a_full_writer_refuses_with_429_and_stores_nothing_until_it_drains(
-    client: TestClient, make_integration: Callable[..., str], auth_headers: dict[str, str],
-) -> None:
-    am_key, pd_key = make_integration("alertmanager"), make_integration("pagerduty")
-    writer = client.app.state.warroom.writer  # type: ignore[attr-defined]
+def _hold(writer: Any) -> threading.Event:
+    """Keep the writer busy with a request until the returned event is set, so what is
+    submitted meanwhile waits in its queue."""
     writer.threads = 1  # PostgreSQL runs two; one busy thread keeps the queue waiting
     entered, release = threading.Event(), threading.Event()
 
@@ -41,6 +39,15 @@ def test_a_full_writer_refuses_with_429_and_stores_nothing_until_it_drains(
 
     writer.submit(Submission(Sender("test"), [], T0, work=busy))
     assert entered.wait(10)
+    return release
+
+
+def test_a_full_writer_refuses_with_429_and_stores_nothing_until_it_drains(
+    client: TestClient, make_integration: Callable[..., str], auth_headers: dict[str, str],
+) -> None:
+    am_key, pd_key = make_integration("alertmanager"), make_integration("pagerduty")
+    writer = client.app.state.warroom.writer  # type: ignore[attr-defined]
+    release = _hold(writer)
     queued = writer.submit(Submission(Sender("test"), [_waiting_alert()], T0))
     writer.max_queued_alerts = 1  # one alert is waiting: the next request is one too many
 
@@ -79,16 +86,7 @@ def test_metrics_show_the_alerts_waiting_to_be_written_and_the_limit(
     client: TestClient,
 ) -> None:
     writer = client.app.state.warroom.writer  # type: ignore[attr-defined]
-    writer.threads = 1
-    entered, release = threading.Event(), threading.Event()
-
-    def busy(_session: object) -> Outcome:
-        entered.set()
-        assert release.wait(10)
-        return Outcome()
-
-    writer.submit(Submission(Sender("test"), [], T0, work=busy))
-    assert entered.wait(10)
+    release = _hold(writer)
     assert _gauge(client, "warroom_ingest_queued_alerts") == 0
     queued = writer.submit(Submission(Sender("test"), [_waiting_alert()] * 3, T0))
     assert _gauge(client, "warroom_ingest_queued_alerts") == 3
