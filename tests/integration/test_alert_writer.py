@@ -257,7 +257,7 @@ def _sqlite_memory_used() -> Callable[[], int]:
     return used
 
 
-def test_release_database_memory_empties_the_idle_connections_page_caches(
+def test_shrinking_page_caches_empties_the_idle_connections(
     db: Database,
 ) -> None:
     if not db.is_sqlite:
@@ -275,7 +275,7 @@ def test_release_database_memory_empties_the_idle_connections_page_caches(
     for c in connections:
         c.close()
     full = used()
-    assert writer_module.release_database_memory(db) >= 3
+    assert db.shrink_page_caches() >= 3
     assert full - used() > 3 * 1_000_000
 
 

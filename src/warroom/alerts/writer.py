@@ -76,34 +76,6 @@ def release_freed_memory() -> bool:
     return bool(_malloc_trim(0)) if _malloc_trim is not None else False
 
 
-def release_database_memory(db: Database) -> int:
-    """SQLite: empty the page caches of the pooled connections nobody is using
-    (`PRAGMA shrink_memory`); returns how many there were.
-
-    Each pooled connection keeps its own page cache (2 MiB by default, more where a job
-    asked for it), filled by whatever the connection last read or wrote; the database
-    file stays in the operating system's cache, so the next burst's first reads cost
-    microseconds, not disk reads.
-    """
-    if not db.is_sqlite:
-        return 0
-    emptied = 0
-    for engine in db.idle_connections():
-        checkedin = getattr(engine.pool, "checkedin", None)  # QueuePool's count
-        idle = checkedin() if checkedin is not None else 0
-        raws = []
-        try:
-            for _ in range(idle):
-                raws.append(engine.raw_connection())
-            for raw in raws:
-                raw.driver_connection.execute("PRAGMA shrink_memory")
-        finally:
-            for raw in raws:
-                raw.close()
-        emptied += len(raws)
-    return emptied
-
-
 class Overloaded(Exception):
     """More alerts are waiting to be written than the writer takes on: the request is
     refused before anything is stored, and the sender should retry after a pause (429)."""
@@ -151,10 +123,7 @@ class _Settlement:
         if s.waiter is not None and s.loop is not None:
             self._by_loop.setdefault(s.loop, []).append((s.waiter, result))
         elif s.future is not None and not s.future.done():
-            if isinstance(result, BaseException):
-                s.future.set_exception(result)
-            else:
-                s.future.set_result(result)
+            _resolve(s.future, result)
 
     def deliver(self) -> None:
         for loop, settled in self._by_loop.items():
@@ -167,12 +136,17 @@ class _Settlement:
 
 def _settle_waiters(settled: list[tuple[asyncio.Future[pipeline.Outcome], object]]) -> None:
     for waiter, result in settled:
-        if waiter.done():  # the request was cancelled (client went away)
-            continue
-        if isinstance(result, BaseException):
-            waiter.set_exception(result)
-        else:
-            waiter.set_result(result)  # type: ignore[arg-type]
+        if not waiter.done():  # done: the request was cancelled (client went away)
+            _resolve(waiter, result)
+
+
+def _resolve(future: asyncio.Future[pipeline.Outcome] | concurrent.futures.Future[
+        pipeline.Outcome], result: object) -> None:
+    """An outcome, or the exception the request failed with."""
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]
 
 
 class AlertWriter:
@@ -187,7 +161,7 @@ class AlertWriter:
         # `idle_seconds` after writing a batch: once per burst, never between batches.
         # By default: empty SQLite's page caches, then give the freed memory back.
         self.idle_hooks = list(idle_hooks) if idle_hooks is not None else [
-            lambda: release_database_memory(db), release_freed_memory]
+            db.shrink_page_caches, release_freed_memory]
         self.idle_seconds = idle_seconds
         self._writing = 0  # batches being written now
         self._last_batch_at = 0.0  # monotonic time the last batch was done

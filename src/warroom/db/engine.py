@@ -223,9 +223,31 @@ class Database:
         fsyncs it, inside the writer's transaction: 10-15% of alert ingest's time."""
         self._checkpointed_elsewhere.set()
 
-    def idle_connections(self) -> list[Engine]:
-        """The engines whose connections keep page caches between uses (SQLite)."""
-        return [e for e in (self.engine, self._ingest_engine) if e is not None]
+    def shrink_page_caches(self) -> int:
+        """SQLite: empty the page caches of the pooled and alert-writer connections nobody
+        is using (`PRAGMA shrink_memory`); returns how many there were.
+
+        Each keeps its own page cache (2 MiB by default, 32 MiB on the alert writer's),
+        filled by whatever the connection last read or wrote; the database file stays in
+        the operating system's cache, so the next burst's first reads cost microseconds,
+        not disk reads.
+        """
+        if not self.is_sqlite:
+            return 0
+        emptied = 0
+        for engine in (self.engine, self._ingest_engine):
+            checkedin = getattr(engine.pool, "checkedin", None) if engine else None
+            raws = []
+            try:
+                for _ in range(checkedin() if checkedin is not None else 0):
+                    raws.append(engine.raw_connection())  # type: ignore[union-attr]
+                for raw in raws:
+                    raw.driver_connection.execute("PRAGMA shrink_memory")
+            finally:
+                for raw in raws:
+                    raw.close()
+            emptied += len(raws)
+        return emptied
 
     def dispose(self) -> None:
         if self._turn_fd is not None:
