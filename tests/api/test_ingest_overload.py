@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.api.test_metrics import scrape
 from warroom.alerts.model import AlertStatus, make_alert
 from warroom.alerts.service import Outcome, Sender
 from warroom.alerts.writer import Submission
@@ -77,9 +78,7 @@ def test_a_full_writer_refuses_with_429_and_stores_nothing_until_it_drains(
 
 
 def _gauge(client: TestClient, name: str) -> float:
-    lines = [ln for ln in client.get("/metrics").text.splitlines() if ln.startswith(name + " ")]
-    assert len(lines) == 1, lines
-    return float(lines[0].split()[1])
+    return scrape(client)[(name, ())]
 
 
 def test_metrics_show_the_alerts_waiting_to_be_written_and_the_limit(
