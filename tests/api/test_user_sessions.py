@@ -99,3 +99,14 @@ def test_account_rules(db: Database, make_user) -> None:
             users.create_user(session, "x@example.com", "viewer", "short", utcnow())
         with pytest.raises(InvalidInput, match="unknown role"):
             users.create_user(session, "y@example.com", "owner", "long enough pw", utcnow())
+
+
+def test_the_server_makes_the_timing_equaliser_before_any_sign_in(
+        settings: Any, config: Any, db: Database) -> None:
+    """Made at start-up, so the first sign-in for an unknown email is no slower than a
+    wrong password (it is not made on import: every CLI command would pay for it)."""
+    from warroom.cli.serve import _build_app
+
+    users._dummy_hash.cache_clear()
+    _build_app(settings, config, db, engine=False)
+    assert users._dummy_hash.cache_info().currsize == 1

@@ -106,6 +106,7 @@ def _build_app(settings: Settings, cfg: WarroomConfig, db: Database, *, engine: 
     from warroom.observability.metrics import Metrics
     from warroom.suppression.service import ActiveSilences
 
+    users.prepare_sign_in()
     pipeline = PipelineConfig.from_config(cfg, SeverityPolicy.from_config(cfg))
     # The alert writer's own (its silences are read on its thread, the jobs' on theirs).
     ingest = replace(pipeline, silences=ActiveSilences(shared=shared))
