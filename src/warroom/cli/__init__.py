@@ -1,6 +1,14 @@
-"""The `warroom` command line: server, database, tokens, incidents."""
+"""The `warroom` command line: server, database, tokens, incidents.
+
+Each command's module is imported only when that command runs (or shows its own help):
+the modules between them pull in the web stack, the ORM and every domain, and a person
+typing `warroom route test` or `warroom --help` at 3 AM should not wait for all of it.
+`COMMANDS` names where each lives and the one-line summary `warroom --help` lists.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 import pydantic
@@ -9,8 +17,46 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from warroom import errors
-from warroom.cli import admin, alerts, demo, gameday, incidents, oncall, serve
 from warroom.cli.render import err_console
+
+# name: (module, attribute: a typer.Typer of sub-commands or a command function, summary)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "serve": ("warroom.cli.serve", "serve_command",
+              "Serve the API and run the background engine (applies migrations on SQLite)."),
+    "worker": ("warroom.cli.serve", "worker_command",
+               "Run the background engine only (timers, deliveries, alert expiry)."),
+    "db": ("warroom.cli.admin", "db_app", "Database schema."),
+    "config": ("warroom.cli.admin", "config_app", "Configuration (warroom.yaml)."),
+    "token": ("warroom.cli.admin", "token_app", "API tokens."),
+    "user": ("warroom.cli.admin", "user_app", "Console user accounts."),
+    "classify": ("warroom.cli.admin", "classify_command",
+                 "Classify severity from impact (seed 002's rules, configurable in "
+                 "warroom.yaml)."),
+    "incident": ("warroom.cli.incidents", "incident_app", "Declare, list and work incidents."),
+    "integration": ("warroom.cli.alerts", "integration_app", "Alert sources and their keys."),
+    "alert": ("warroom.cli.alerts", "alert_app", "Send and list alerts."),
+    "route": ("warroom.cli.alerts", "route_app", "The routing tree."),
+    "silence": ("warroom.cli.alerts", "silence_app", "Silences (Alertmanager-compatible)."),
+    "oncall": ("warroom.cli.oncall", "oncall_app", "Who is on call, shifts and calendar feeds."),
+    "demo": ("warroom.cli.demo", "demo_command",
+             "Play a scripted outage against a running warroom (the example configuration)."),
+    "gameday": ("warroom.cli.gameday", "gameday_command",
+                "Inject a drill incident and follow who gets paged, when, and who answers."),
+}
+
+
+def load_command(name: str) -> click.Command:
+    """Import the command `name` and build its click command."""
+    module, attribute, _ = COMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)
+    else:
+        single = typer.Typer(rich_markup_mode="rich")
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
 
 EXIT_CODES: list[tuple[type[errors.WarroomError], int]] = [
     (errors.ConfigError, 2),
@@ -23,7 +69,29 @@ EXIT_CODES: list[tuple[type[errors.WarroomError], int]] = [
 
 
 class _WarroomGroup(TyperGroup):
-    """Maps domain errors to a red one-line message and an exit code, once, for every command."""
+    """Loads commands on first use (`COMMANDS`), and maps domain errors to a red one-line
+    message and an exit code, once, for every command."""
+
+    _listing = False  # formatting the root help: list summaries, import nothing
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        if self._listing:
+            return click.Command(cmd_name, help=COMMANDS[cmd_name][2])
+        if cmd_name not in self.commands:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -48,21 +116,11 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-app.command("serve")(serve.serve_command)
-app.command("worker")(serve.worker_command)
-app.add_typer(admin.db_app, name="db")
-app.add_typer(admin.config_app, name="config")
-app.add_typer(admin.token_app, name="token")
-app.add_typer(admin.user_app, name="user")
-app.command("classify")(admin.classify_command)
-app.add_typer(incidents.incident_app, name="incident")
-app.add_typer(alerts.integration_app, name="integration")
-app.add_typer(alerts.alert_app, name="alert")
-app.add_typer(alerts.route_app, name="route")
-app.add_typer(alerts.silence_app, name="silence")
-app.add_typer(oncall.oncall_app, name="oncall")
-app.command("demo")(demo.demo_command)
-app.command("gameday")(gameday.gameday_command)
+
+
+@app.callback()
+def _root() -> None:
+    """Incident response automation: ingest alerts, page people, run the incident."""
 
 
 def main() -> None:
