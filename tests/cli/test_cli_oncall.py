@@ -9,7 +9,6 @@ from pathlib import Path
 
 import icalendar
 import pytest
-import typer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
@@ -52,16 +51,7 @@ schedules:
 """
 
 
-def _cli() -> typer.Typer:
-    """The real CLI once `oncall` is wired into it; until then the same group around it."""
-    if any(group.name == "oncall" for group in app.registered_groups):
-        return app
-    wrapped = typer.Typer(cls=app.info.cls)
-    wrapped.add_typer(oncall_cli.oncall_app, name="oncall")
-    return wrapped
-
-
-CLI = _cli()
+CLI = app
 
 
 @pytest.fixture
