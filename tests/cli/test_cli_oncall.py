@@ -51,9 +51,6 @@ schedules:
 """
 
 
-CLI = app
-
-
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for key in ("WARROOM_URL", "WARROOM_TOKEN", "WARROOM_CONFIG", "WARROOM_DATABASE_URL"):
@@ -64,7 +61,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 def run(env: dict[str, str], *args: str, code: int = 0) -> Result:
-    result = runner.invoke(CLI, ["oncall", *args], env=env)
+    result = runner.invoke(app, ["oncall", *args], env=env)
     assert result.exit_code == code, (result.output, result.stderr)
     return result
 

@@ -120,7 +120,8 @@ app = typer.Typer(
 
 @app.callback()
 def _root() -> None:
-    """Incident response automation: ingest alerts, page people, run the incident."""
+    """Makes `app` a group although no command is registered on it (they load lazily);
+    its help is the `help=` above, which takes precedence over this docstring."""
 
 
 def main() -> None:
