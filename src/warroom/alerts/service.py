@@ -45,6 +45,7 @@ MAX_GROUP_KEY = 1000
 MAX_DEDUP_KEY = 512
 MAX_SEVERITY_HINT = 64
 MAX_SERVICE = 200
+_STATUS_TEXT = {status: status.value for status in AlertStatus}  # `.value` is slow
 _COUNTER = {"new": "new", "same": "deduplicated", "updated": "updated",
             "resolved": "resolved", "refired": "updated"}
 
@@ -104,7 +105,7 @@ def share_of(merged: Outcome, alerts: Sequence[IncomingAlert], cfg: PipelineConf
     out = Outcome(received=len(alerts))
     seen: set[str] = set()
     for alert in alerts:
-        fp = _normalise(alert, cfg, now).fingerprint
+        fp = _identity(alert)
         if fp in seen:
             continue
         seen.add(fp)
@@ -122,6 +123,12 @@ def share_of(merged: Outcome, alerts: Sequence[IncomingAlert], cfg: PipelineConf
             out.incidents_opened.append(opened)
         out.incidents_touched |= merged.touched_by.get(fp, set())
     return out
+
+
+def _identity(alert: IncomingAlert) -> str:
+    """The fingerprint the alert is stored under (as `_normalise` gives it)."""
+    fp = alert.fingerprint
+    return fp if len(fp) <= MAX_FINGERPRINT else _hashed(fp)
 
 
 def _normalise(alert: IncomingAlert, cfg: PipelineConfig, now: datetime) -> IncomingAlert:
@@ -197,7 +204,7 @@ def _route(a: IncomingAlert, cfg: PipelineConfig, sender: Sender, active: list[A
     service = route.settings.service or sender.service or a.labels.get("service")
     service = service[:MAX_SERVICE] if service else None
     suppressed: dict[str, list[str]] = {}
-    if a.status is AlertStatus.FIRING:
+    if a.status is AlertStatus.FIRING and (active or firing or cfg.maintenance):
         silenced = [s.id for s in active if s.mutes(a.labels, now)]
         if silenced:
             suppressed["silenced_by"] = silenced
@@ -243,7 +250,7 @@ def ingest(
     firing = _firing_after(session, cfg, latest)
     routed = {fp: _route(latest[fp], cfg, sender, active, firing, now) for fp in fingerprints}
     states, changes, unwritten = _store(session, latest, routed, counts, sender, now, out)
-    ordered = [states[fp] for fp in fingerprints]
+    ordered = [states[fp] for fp in fingerprints if fp in states]
     locked = _lock_in_order(session, ordered, changes)
     batch = _Batch()
     attached: list[tuple[str, uuid.UUID]] = []
@@ -291,50 +298,70 @@ def _store(
     states: dict[str, _State] = {}
     changes: dict[str, str] = {}
     touch: list[dict[str, Any]] = []
+    seen: list[dict[str, Any]] = []
     touch_routed: list[dict[str, Any]] = []
     rewrite: list[dict[str, Any]] = []
+    counted = dict.fromkeys(_COUNTER.values(), 0)
     for fp in fingerprints:
         a, r = latest[fp], routed[fp]
+        status = _STATUS_TEXT[a.status]
         stored = known.get(fp)
-        change = "new" if stored is None else _change(stored, a)
+        if stored is None:
+            change = "new"
+        elif stored.content_hash == a.content_hash and stored.status == status:
+            change = "same"
+        else:
+            change = _change(stored, status)
         changes[fp] = change
-        states[fp] = _State(fp, a.status.value, a.labels, a.annotations, a.summary,
-                            a.severity_hint, stored.incident_id if stored else None, r)
         if stored is not None:
             params = {"fp": fp, "n": counts[fp], "now": now, "ends": a.ends_at}
             if change != "same":
-                params.update(_route_params(r), hash=a.content_hash, st=a.status.value,
+                params.update(_route_params(r), hash=a.content_hash, st=status,
                               lab=a.labels, ann=a.annotations, sum=a.summary[:4000],
                               sev=_hint(a), gen=a.generator_url, rawv=a.raw,
                               starts=a.starts_at if change == "refired" else None)
                 rewrite.append(params)
             elif _rerouted(stored, r):
                 touch_routed.append(params | _route_params(r))
+            elif stored.ends_at == a.ends_at:
+                seen.append(params)
             else:
                 touch.append(params)
+        if change != "same" or not _settled(stored, status, r):  # type: ignore[arg-type]
+            states[fp] = _State(fp, status, a.labels, a.annotations, a.summary,
+                                a.severity_hint, stored.incident_id if stored else None, r)
         if r.suppressed:
             out.suppressed += 1
             out.suppressed_fps.add(fp)
         if a.dedup_key:
             out.dedup_keys.append(a.dedup_key)
-        counter = _COUNTER[change]
-        setattr(out, counter, getattr(out, counter) + 1)
-        out.changes[fp] = change
+        counted[_COUNTER[change]] += 1
+    out.changes.update(changes)
+    for counter, n in counted.items():
+        setattr(out, counter, getattr(out, counter) + n)
     store.touch(session, touch)
+    store.seen(session, seen)
     store.touch_routed(session, touch_routed)
     store.rewrite(session, rewrite)
     return states, changes, unwritten
 
 
-def _change(stored: store.StoredAlert, a: IncomingAlert) -> str:
-    """What kind of repeat this is, compared with the stored state."""
-    if stored.content_hash == a.content_hash and stored.status == a.status.value:
-        return "same"
-    if stored.status == "firing" and a.status is AlertStatus.RESOLVED:
+def _change(stored: store.StoredAlert, status: str) -> str:
+    """What kind of repeat this is, once its content or status differs from the stored
+    state (`status`: the alert's, as text)."""
+    if stored.status == "firing" and status == "resolved":
         return "resolved"
-    if stored.status == "resolved" and a.status is AlertStatus.FIRING:
+    if stored.status == "resolved" and status == "firing":
         return "refired"
     return "updated"
+
+
+def _settled(stored: store.StoredAlert, status: str, r: _Routed) -> bool:
+    """An unchanged repeat with no incident effect (see `_effects`): a resolved alert, a
+    suppressed one, or one already attached to an incident. Prometheus resends every
+    active alert every minute, so this is most of what arrives; such an alert is only
+    touched (count, last seen), and correlation never looks at it."""
+    return status == "resolved" or bool(r.suppressed) or stored.incident_id is not None
 
 
 def _route_params(r: _Routed) -> dict[str, Any]:

@@ -48,10 +48,11 @@ class StoredAlert:
     service: str | None
     suppressed: dict[str, Any]
     incident_id: uuid.UUID | None
+    ends_at: datetime | None
 
 
 _STORED_COLUMNS = (_C.fingerprint, _C.content_hash, _C.status, _C.route_id,
-                   _C.group_key, _C.service, _C.suppressed, _C.incident_id)
+                   _C.group_key, _C.service, _C.suppressed, _C.incident_id, _C.ends_at)
 
 
 def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
@@ -155,6 +156,7 @@ def lock_known(session: Session, fingerprints: Sequence[str]) -> dict[str, Store
     (sorted) order, so concurrent batches queue instead of deadlocking."""
     found: dict[str, StoredAlert] = {}
     sqlite_db = session.get_bind().dialect.name == "sqlite"
+    times = SqliteValues()
     for i in range(0, len(fingerprints), CHUNK):
         chunk = fingerprints[i:i + CHUNK]
         if sqlite_db:  # the every-batch statement: one step, no per-row type processing
@@ -163,14 +165,15 @@ def lock_known(session: Session, fingerprints: Sequence[str]) -> dict[str, Store
                 f"SELECT json_group_array(json_array({_STORED_NAMES})) FROM alerts "
                 f"WHERE fingerprint IN ({marks})", tuple(chunk)).scalar()
             incidents: dict[str, uuid.UUID] = {}  # a batch's alerts share a few incidents
-            for fp, hash_, status, route, group, service, suppressed, incident in \
+            for fp, hash_, status, route, group, service, suppressed, incident, ends in \
                     orjson.loads(rows or "[]"):
                 if incident and incident not in incidents:
                     incidents[incident] = uuid.UUID(hex=incident)
                 found[fp] = StoredAlert(
                     fp, hash_, status, route, group, service,
                     orjson.loads(suppressed) if suppressed and suppressed != "{}" else {},
-                    incidents[incident] if incident else None)
+                    incidents[incident] if incident else None,
+                    times.parse(ends) if ends else None)
             continue
         query = (select(*_STORED_COLUMNS).where(_C.fingerprint.in_(chunk))
                  .order_by(_C.fingerprint).with_for_update())
@@ -185,6 +188,8 @@ _STORED_NAMES = ", ".join(c.name for c in _STORED_COLUMNS)
 _TOUCH = (update(TABLE).where(_C.fingerprint == bindparam("fp"))
           .values(receive_count=_C.receive_count + bindparam("n"),
                   last_seen_at=bindparam("now"), ends_at=bindparam("ends")))
+_SEEN = (update(TABLE).where(_C.fingerprint == bindparam("fp"))
+         .values(receive_count=_C.receive_count + bindparam("n"), last_seen_at=bindparam("now")))
 _TOUCH_ROUTED = _TOUCH.values(route_id=bindparam("route"), group_key=bindparam("group"),
                               service=bindparam("svc"), suppressed=bindparam("supp"))
 _REWRITE = _TOUCH_ROUTED.values(
@@ -210,6 +215,27 @@ def touch(session: Session, params: list[dict[str, Any]]) -> None:
              p["fp"]) for p in params])
         return
     _run(session, _TOUCH, params)
+
+
+def seen(session: Session, params: list[dict[str, Any]]) -> None:
+    """Unchanged repeats whose end time is the stored one too: count and last-seen only
+    (keys fp, n, now). Writing an equal `ends_at` still rewrites its index entry, which
+    cost more than the rest of the update (1.9 against 3.3 µs an alert on SQLite)."""
+    if not params:
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        values = SqliteValues()
+        _sqlite_many(session, _sqlite_seen, [(p["n"], values.time(p["now"]), p["fp"])
+                                             for p in params])
+        return
+    _run(session, _SEEN, params)
+
+
+@lru_cache(maxsize=64)
+def _sqlite_seen(rows: int) -> str:
+    return ("UPDATE alerts SET receive_count = receive_count + v.column1, "
+            "last_seen_at = v.column2 "
+            f"FROM (VALUES {row_marks(rows, 3)}) AS v WHERE alerts.fingerprint = v.column3")
 
 
 @lru_cache(maxsize=64)
