@@ -28,6 +28,9 @@ class PipelineConfig:
     silences: ActiveSilences = field(default_factory=ActiveSilences, compare=False)
     # Routing decisions and group keys of `routes`, remembered (rebuilt with the config).
     routing: RouteCache = field(init=False, compare=False, repr=False)
+    # Severities decided from labels, and severity ranks, remembered (see alerts.service).
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False,
+                                                   repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "routing", RouteCache(self.routes))

@@ -520,7 +520,24 @@ def _group_key(cfg: PipelineConfig, route: RouteMatch, labels: dict[str, str],
     return key
 
 
+MEMO_SIZE = 4096
+
+
 def _severity_of(row: _State, route: RouteMatch, cfg: PipelineConfig) -> str:
+    """The severity the route gives this alert; remembered per route, severity label and
+    hint, since every alert of a storm asks (whether it raises its incident's)."""
+    settings = route.settings
+    label = None if settings.severity is not None else row.labels.get(settings.severity_label)
+    key = ("severity", route.route_id, label, row.severity_hint)
+    found = cfg.memo.get(key)
+    if found is None:
+        if len(cfg.memo) >= MEMO_SIZE:
+            cfg.memo.clear()
+        found = cfg.memo[key] = _decide_severity(row, route, cfg)
+    return found  # type: ignore[return-value]
+
+
+def _decide_severity(row: _State, route: RouteMatch, cfg: PipelineConfig) -> str:
     level = route.severity_for(row.labels, cfg.severity_map)
     if level is None and row.severity_hint:
         level = cfg.severity_map.lookup(row.severity_hint)
@@ -529,7 +546,18 @@ def _severity_of(row: _State, route: RouteMatch, cfg: PipelineConfig) -> str:
 
 
 def _more_severe(cfg: PipelineConfig, a: str, b: str) -> bool:
-    return cfg.policy.scale.require(a).rank < cfg.policy.scale.require(b).rank
+    return _rank(cfg, a) < _rank(cfg, b)
+
+
+def _rank(cfg: PipelineConfig, name: str) -> int:
+    key = ("rank", name)
+    rank = cfg.memo.get(key)
+    if rank is None:
+        rank = cfg.policy.scale.require(name).rank  # unknown: raises, remembers nothing
+        if len(cfg.memo) >= MEMO_SIZE:
+            cfg.memo.clear()
+        cfg.memo[key] = rank
+    return rank  # type: ignore[return-value]
 
 
 def _correlate(

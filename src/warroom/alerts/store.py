@@ -130,24 +130,42 @@ _PG_INSERT = (f"INSERT INTO alerts ({', '.join(_COLUMNS)}) "
 
 
 _JSON = {c.name for c in TABLE.columns if c.name in ("labels", "annotations", "suppressed", "raw")}
-_TIMES = {"starts_at", "ends_at", "first_seen_at", "last_seen_at", "updated_at"}
-_UUIDS = {"integration_id", "incident_id"}
 
 
 class _SqliteRows(SqliteValues):
-    """Alert rows in the stored form (see `db.sqlite_values`), column by column."""
+    """Alert rows in the stored form (see `db.sqlite_values`), in `_COLUMNS` order.
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._converters = [self.json if name in _JSON else self.time if name in _TIMES
-                            else self.uid if name in _UUIDS else None for name in _COLUMNS]
+    Spelled out rather than converted column by column through a list of converters:
+    every new alert of a storm passes here, and the generic loop cost ~4 µs a row."""
 
-    def row(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        values = [row[name] for name in _COLUMNS]
-        for i, convert in enumerate(self._converters):
-            if convert is not None and values[i] is not None:
-                values[i] = convert(values[i])
-        return tuple(values)
+    def row(self, r: dict[str, Any]) -> tuple[Any, ...]:
+        time = self.time
+        integration, incident, suppressed = r["integration_id"], r["incident_id"], r["suppressed"]
+        return (
+            r["fingerprint"], r["content_hash"], r["status"], _json(r["labels"]),
+            _json(r["annotations"]), r["summary"], r["severity_hint"], r["dedup_key"],
+            r["generator_url"], r["source_format"], integration and integration.hex,
+            _time(time, r["starts_at"]), _time(time, r["ends_at"]),
+            _time(time, r["first_seen_at"]), _time(time, r["last_seen_at"]),
+            _time(time, r["updated_at"]), r["receive_count"], r["route_id"], r["group_key"],
+            r["service"], "{}" if suppressed == {} else _json(suppressed),
+            incident and incident.hex, _json(r["raw"]))
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json_text(value)
+
+
+def _time(time: Callable[[datetime], str], value: datetime | None) -> str | None:
+    return None if value is None else time(value)
+
+
+_ROW_ORDER = ("fingerprint", "content_hash", "status", "labels", "annotations", "summary",
+              "severity_hint", "dedup_key", "generator_url", "source_format", "integration_id",
+              "starts_at", "ends_at", "first_seen_at", "last_seen_at", "updated_at",
+              "receive_count", "route_id", "group_key", "service", "suppressed", "incident_id",
+              "raw")
+assert tuple(_COLUMNS) == _ROW_ORDER, "alerts columns changed: update _SqliteRows.row"
 
 
 def lock_known(session: Session, fingerprints: Sequence[str]) -> dict[str, StoredAlert]:
