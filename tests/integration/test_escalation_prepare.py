@@ -208,3 +208,37 @@ def test_a_poll_with_nothing_due_does_not_take_the_write_turn(
         made_due = session.execute(Timer.__table__.update().values(
             due_at=utcnow() - timedelta(seconds=1))).rowcount
     assert made_due >= 2 and fire_until_idle(db, setup) == made_due
+
+
+@pytest.mark.parametrize("checkpointed", [False, True])
+def test_an_idle_round_of_the_timers_job_reads_the_next_due_instant_once(
+        db: Database, setup: escalation.EscalationSetup, checkpointed: bool) -> None:
+    """The job polls 20 times a second; a round with nothing due (its run and the pause
+    it asks for) costs one read, and the pause still follows the earliest timer."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from warroom.clock import utcnow
+    from warroom.engine.jobs import TimerFiring
+
+    if checkpointed and not db.is_sqlite:
+        pytest.skip("the bulk connection is SQLite's")
+    with db.transaction() as session:  # first step due in a minute
+        incidents.declare(session, IncidentCreate(title="down", severity="SEV3",
+                                                  service="checkout"), actor="t", now=utcnow())
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if "timers" in statement:
+            statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        job = TimerFiring(db, setup, checkpointed=checkpointed)
+        assert job.run() == 0
+        pause = job.seconds_to_next(0.05)
+        assert 0.002 <= pause <= 0.05
+        assert job.seconds_to_next(120.0) > 50  # the minute's timer, from the same read
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert len(statements) == 1, statements
