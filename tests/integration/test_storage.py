@@ -84,3 +84,14 @@ def test_head_revisions_read_from_the_files_match_alembic(db: Database) -> None:
 
     assert head_revisions() == set(ScriptDirectory.from_config(alembic_config(db)).get_heads())
     assert is_current(db)  # the test database is migrated
+
+
+def test_alert_rows_leave_room_for_heap_only_updates_on_postgresql(db: Database) -> None:
+    """Repeats update alert rows all the time; with room on the page PostgreSQL does so
+    without touching the indexes (migration 0008)."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL storage parameter")
+    with db.reading() as session:
+        options = session.execute(text(
+            "SELECT reloptions FROM pg_class WHERE relname = 'alerts'")).scalar()
+    assert "fillfactor=70" in (options or [])
