@@ -22,6 +22,7 @@ __all__ = [
     "FINGERPRINT_OFFSET",
     "alertmanager_fingerprint",
     "content_hash",
+    "content_hash_from",
     "dedup_fingerprint",
     "fnv1a64",
     "python_fnv1a64",
@@ -119,11 +120,26 @@ def content_hash(
     ``raw`` and a firing alert's ``ends_at``: that one is a lease Prometheus renews
     on every resend (eval time + 4 m), and renewing a lease is not a change.
     """
+    return content_hash_from(dict(labels), dict(annotations), str(status), ends_at, summary,
+                             severity)
+
+
+def content_hash_from(
+    labels: dict[str, str],
+    annotations: dict[str, str],
+    status: str,
+    ends_at: datetime | None,
+    summary: str,
+    severity: str | None,
+    /,
+) -> str:
+    """``content_hash`` for callers that already hold plain dicts and the status as a str
+    (the Alertmanager parser, which calls it from C): no keywords and no copies."""
     doc = {
         "v": _CONTENT_HASH_VERSION,
-        "labels": dict(labels),
-        "annotations": dict(annotations),
-        "status": str(status),
+        "labels": labels,
+        "annotations": annotations,
+        "status": status,
         "ends_at": _utc_text(ends_at) if ends_at is not None and status == "resolved" else None,
         "summary": summary,
         "severity": severity,

@@ -83,6 +83,7 @@ def parse_timestamp(value: object, field: str) -> datetime | None:
 
 
 _INVALID = object()
+INVALID_TIMESTAMP = _INVALID  # what cached_timestamp returns for a string it cannot read
 
 
 @lru_cache(maxsize=8192)
@@ -104,6 +105,9 @@ def _timestamp(value: str) -> datetime | None | object:
     except (ValueError, OverflowError):
         return _INVALID
     return None if moment == ZERO_TIME else moment
+
+
+cached_timestamp = _timestamp  # parse_timestamp without the checks, for the C parser
 
 
 def optional_str(obj: Mapping[str, Any], key: str, field: str | None = None) -> str | None:

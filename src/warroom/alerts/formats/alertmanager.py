@@ -10,14 +10,17 @@ others fail (Alertmanager then answers 400 with the joined messages, see
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from warroom.alerts.fingerprint import alertmanager_fingerprint
+from warroom.alerts.fingerprint import alertmanager_fingerprint, content_hash_from
 from warroom.alerts.formats._fields import (
+    INVALID_TIMESTAMP,
     FieldError,
     are_label_names,
+    cached_timestamp,
     is_label_name,
     json_type,
     optional_str,
@@ -81,6 +84,27 @@ def _parse_item(item: object, now: datetime, slug: str) -> IncomingAlert:
     )
 
 
+def _speedup() -> Callable[[object, datetime, str], IncomingAlert | None] | None:
+    """``_amparse.parse_item`` (C, ``_amparse.c``) when it was built and still knows
+    IncomingAlert's fields: it parses the common valid alert ~3x faster than
+    ``_parse_item`` and returns None for any other item, which ``_parse_item`` then parses
+    (the reference; the two must agree exactly, tests/unit/alerts/test_parse_speedup.py)."""
+    try:
+        from warroom.alerts import _amparse
+    except ImportError:  # pragma: no cover - depends on the install
+        return None
+    # It fills IncomingAlert's slots itself, as the dataclass __init__ would.
+    if (tuple(f.name for f in dataclasses.fields(IncomingAlert)) != _amparse.ALERT_FIELDS
+            or hasattr(IncomingAlert, "__post_init__")):
+        return None  # pragma: no cover - the speed-up tests fail then
+    _amparse.configure(IncomingAlert, AlertStatus.FIRING, AlertStatus.RESOLVED,
+                       cached_timestamp, INVALID_TIMESTAMP, content_hash_from)
+    return _amparse.parse_item
+
+
+_fast_item = _speedup()
+
+
 class AlertmanagerFormat:
     """``postableAlerts``: a JSON array of ``{labels, annotations, startsAt, endsAt, ...}``."""
 
@@ -100,9 +124,17 @@ class AlertmanagerFormat:
                 f"body must be a JSON array of alerts (postableAlerts), got {json_type(payload)}"
             )
         result = ParseResult()
+        alerts, slug = result.alerts, self.slug
+        # The C path compares with `now` itself; a datetime subclass takes the Python one.
+        fast = _fast_item if type(now) is datetime else None
         for index, item in enumerate(payload):
+            if fast is not None:
+                alert = fast(item, now, slug)
+                if alert is not None:
+                    alerts.append(alert)
+                    continue
             try:
-                result.alerts.append(_parse_item(item, now, self.slug))
+                alerts.append(_parse_item(item, now, slug))
             except FieldError as exc:
                 result.errors.append(ItemError(index, exc.message, exc.field))
         return result
