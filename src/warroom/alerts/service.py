@@ -200,7 +200,7 @@ def _hint(a: IncomingAlert) -> str | None:
 
 def _route(a: IncomingAlert, cfg: PipelineConfig, sender: Sender, active: list[Any],
            firing: list[dict[str, str]], now: datetime) -> _Routed:
-    route = cfg.routing.match(a.labels)[0]
+    route, key = cfg.routing.decide(a.labels)
     service = route.settings.service or sender.service or a.labels.get("service")
     service = service[:MAX_SERVICE] if service else None
     suppressed: dict[str, list[str]] = {}
@@ -214,7 +214,7 @@ def _route(a: IncomingAlert, cfg: PipelineConfig, sender: Sender, active: list[A
         windows = in_maintenance(a.labels, service, cfg.maintenance, now)
         if windows:
             suppressed["maintenance"] = list(windows)
-    return _Routed(route, _group_key(cfg, route, a.labels, a.fingerprint), service, suppressed)
+    return _Routed(route, _stored_group_key(key, route, a.fingerprint), service, suppressed)
 
 
 def _firing_after(session: Session, cfg: PipelineConfig,
@@ -504,15 +504,13 @@ def _effects(
     return incident.id
 
 
-def _group_key(cfg: PipelineConfig, route: RouteMatch, labels: dict[str, str],
-               fingerprint: str) -> str:
-    """The route's group key; one too long to store becomes a digest of itself.
+def _stored_group_key(key: str, route: RouteMatch, fingerprint: str) -> str:
+    """The route's group key (`key`) as stored; one too long becomes a digest of itself.
 
     An alert that has none of the group_by labels (a PagerDuty event, an Opsgenie alert,
     a generic webhook without `alertname`) is its own group: two unrelated events must not
     share an incident just because both lack the label.
     """
-    key = cfg.routing.group_key(route, labels)
     if not key:
         return f"{route.route_id[:MAX_GROUP_KEY - 40]}:alert:{fingerprint}"
     if len(key) > MAX_GROUP_KEY:

@@ -267,6 +267,19 @@ def default_route() -> Route:
     return Route(id=ROOT_ID, group_by=("alertname",))
 
 
+def _grouped_names(route: Route) -> set[str] | None:
+    """Every label name a route of the tree groups by; None if one groups by all."""
+    names = set(route.group_by or ())
+    if GROUP_BY_ALL in names:
+        return None
+    for child in route.routes:
+        below = _grouped_names(child)
+        if below is None:
+            return None
+        names |= below
+    return names
+
+
 def _matched_names(route: Route) -> set[str]:
     names = {m.name for m in route.matchers}
     for child in route.routes:
@@ -289,9 +302,30 @@ class RouteCache:
         self.names = tuple(sorted(_matched_names(root)))
         self._matches: dict[tuple[str | None, ...], list[RouteMatch]] = {}
         self._keys: dict[tuple[str, tuple[str | None, ...]], str] = {}
+        # `decide` keys on every label a route or a group key can read; unless a route
+        # groups by all labels, which makes every label set its own decision.
+        grouped = _grouped_names(root)
+        self.decision_names = (None if grouped is None
+                               else tuple(sorted(set(self.names) | grouped)))
+        self._decisions: dict[tuple[str | None, ...], tuple[RouteMatch, str]] = {}
+
+    def decide(self, labels: Mapping[str, str]) -> tuple[RouteMatch, str]:
+        """The first matching route and the alert's group key under it (`group_key`):
+        what ingest asks of every alert, answered with one lookup."""
+        if self.decision_names is None:
+            route = self.match(labels)[0]
+            return route, self.group_key(route, labels)
+        key = tuple(map(labels.get, self.decision_names))
+        found = self._decisions.get(key)
+        if found is None:
+            if len(self._decisions) >= self.size:
+                self._decisions.clear()
+            route = self.match(labels)[0]
+            found = self._decisions[key] = (route, self.group_key(route, labels))
+        return found
 
     def match(self, labels: Mapping[str, str]) -> list[RouteMatch]:
-        key = tuple(labels.get(name) for name in self.names)
+        key = tuple(map(labels.get, self.names))
         found = self._matches.get(key)
         if found is None:
             if len(self._matches) >= self.size:
@@ -303,8 +337,7 @@ class RouteCache:
         """`group_key`; "" when the alert has none of the group_by labels."""
         if route_match.settings.group_by_all:
             return self._group_key(route_match, labels)
-        key = (route_match.route_id,
-               tuple(labels.get(name) for name in route_match.settings.group_by))
+        key = (route_match.route_id, tuple(map(labels.get, route_match.settings.group_by)))
         found = self._keys.get(key)
         if found is None:
             if len(self._keys) >= self.size:

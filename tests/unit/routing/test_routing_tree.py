@@ -256,3 +256,17 @@ def test_group_keys_follow_the_group_by_labels_and_a_full_cache_starts_over() ->
     everything = RouteCache(Route(id="all", group_by=("...",)))
     (rm_all,) = everything.match({"a": "1"})
     assert everything.group_key(rm_all, {"a": "1", "b": "2"}) == 'all:{a="1",b="2"}'
+
+
+@pytest.mark.parametrize("tree", [TREE, Route(id="all", group_by=("...",)),
+                                  Route(group_by=("alertname",), routes=(
+                                      Route(id="pods", matchers=parse_matchers('team="x"'),
+                                            group_by=("pod",)),))])
+def test_decide_gives_the_first_route_and_its_group_key_for_every_label_set(tree: Route) -> None:
+    cache = RouteCache(tree, size=3)  # small: the decisions are also cleared and refilled
+    extra = [{"alertname": "A", "team": "x", "pod": "p1"}, {"alertname": "A", "team": "x",
+                                                           "pod": "p2"}]
+    for labels in (LABEL_SETS + extra) * 2:
+        (rm,) = match(tree, labels)[:1]
+        expected = group_key(rm, labels) if group_labels(rm, labels) else ""
+        assert cache.decide(labels) == (rm, expected), labels
