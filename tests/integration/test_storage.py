@@ -77,6 +77,30 @@ def test_sqlite_runs_in_wal_mode(db: Database) -> None:
         assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
+def test_a_new_sqlite_database_gets_larger_pages_and_an_old_one_keeps_its_own(
+        tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from warroom.db.engine import PAGE_SIZE
+    from warroom.db.migrate import upgrade
+
+    new = Database(f"sqlite:///{tmp_path / 'new.db'}")
+    upgrade(new)
+    old_path = tmp_path / "old.db"
+    with sqlite3.connect(old_path) as made_elsewhere:  # SQLite's default 4 KiB pages
+        made_elsewhere.execute("CREATE TABLE kept (x)")
+    old = Database(f"sqlite:///{old_path}")
+    upgrade(old)  # a database with other pages works as it is
+    try:
+        for database, size in ((new, PAGE_SIZE), (old, 4096)):
+            with database.reading() as session:
+                assert session.execute(text("PRAGMA page_size")).scalar() == size
+    finally:
+        new.dispose()
+        old.dispose()
+    assert PAGE_SIZE == 8192
+
+
 def test_head_revisions_read_from_the_files_match_alembic(db: Database) -> None:
     from alembic.script import ScriptDirectory
 

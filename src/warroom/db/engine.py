@@ -28,6 +28,12 @@ from warroom.db.sqlite_values import json_text
 WRITE_OPTION = "warroom_write"
 #: A write-ahead log that grew past this is cut back to it when SQLite starts it over.
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
+# Pages of 8 KiB instead of SQLite's 4: a commit writes every page it dirtied to the log,
+# and an alert storm dirties pages all over the fingerprint index. On a table of alerts:
+# a new alert ~14.7 -> ~11.9 µs of SQLite's time, a resend of alerts stored side by side
+# ~2.8 -> ~1.9 µs, a resend of scattered ones ~7.5 -> ~8.1 µs. 16 KiB gained a little
+# more on the first two and lost 60 % on the third.
+PAGE_SIZE = 8192
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -54,6 +60,7 @@ def _configure_sqlite(engine: Engine, extra: tuple[str, ...] = (),
         # Let SQLAlchemy's "begin" event decide how a transaction starts.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect on a new database only
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")

@@ -176,14 +176,14 @@ def timers_job(db: Database, setup: EscalationSetup, metrics: Metrics | None = N
     return Job("timers", interval, firing.run, lambda: firing.seconds_to_next(interval))
 
 
-#: Log frames (4 KiB pages) beyond which the checkpoint job finishes a checkpoint while
-#: writers wait, so that the log starts over (~64 MiB; see `checkpoint_job`).
-WAL_RESTART_FRAMES = 16_384
+#: Size of the log beyond which the checkpoint job finishes a checkpoint while writers
+#: wait, so that the log starts over (see `checkpoint_job`).
+WAL_RESTART_BYTES = 64 * 1024 * 1024
 
 
 def checkpoint_job(db: Database, interval: float = 0.25,
                    priority: Priority | None = None,
-                   restart_frames: int = WAL_RESTART_FRAMES) -> Job:
+                   restart_frames: int | None = None) -> Job:
     """SQLite: copy the write-ahead log into the database file on this thread, outside any
     transaction and without the write lock (a passive checkpoint), so that no commit does
     (the firing thread's and, once this job has run, every pooled connection's). Like
@@ -198,15 +198,20 @@ def checkpoint_job(db: Database, interval: float = 0.25,
     while holding the write turn, so the next writer starts the log from the beginning
     (and `journal_size_limit` cuts the file back)."""
 
+    restart = [restart_frames]  # by default WAL_RESTART_BYTES of the database's pages
+
     def run() -> int:
         db.checkpoint_elsewhere()  # this job checkpoints: every commit can skip it
         if priority is not None:
             priority.wait()
         raw = db.engine.raw_connection()
         try:
+            if restart[0] is None:
+                (page_size,) = raw.driver_connection.execute("PRAGMA page_size").fetchone()
+                restart[0] = WAL_RESTART_BYTES // page_size
             busy, frames, done = raw.driver_connection.execute(
                 "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            if not busy and frames >= restart_frames:
+            if not busy and frames >= restart[0]:
                 with db.write_turn():  # no frame is added meanwhile
                     busy, frames, done = raw.driver_connection.execute(
                         "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
