@@ -423,6 +423,10 @@ class _Locked:
 
     groups: dict[str, store.Group] = field(default_factory=dict)
     incidents: dict[uuid.UUID, _IncidentView] = field(default_factory=dict)
+    # Group key -> the incident correlation chose for it in this batch. Nothing in the
+    # batch closes an incident before every alert is placed (auto-resolve comes after),
+    # so the alerts after the first of a group get the same answer without asking again.
+    feeding: dict[str, _IncidentView] = field(default_factory=dict)
 
     def incident(self, session: Session, incident_id: uuid.UUID | None) -> _IncidentView | None:
         if incident_id is None:
@@ -564,6 +568,19 @@ def _correlate(
 ) -> _IncidentView:
     """The incident this alert's group feeds, opening or reopening one per the route."""
     key = row.group_key
+    fed = locked.feeding.get(key)
+    if fed is not None:  # another alert of the batch already chose it: it still holds
+        return fed
+    incident = _choose_incident(session, locked, row, route, cfg, sender, now, out)
+    locked.feeding[key] = incident
+    return incident
+
+
+def _choose_incident(
+    session: Session, locked: _Locked, row: _State, route: RouteMatch, cfg: PipelineConfig,
+    sender: Sender, now: datetime, out: Outcome,
+) -> _IncidentView:
+    key = row.group_key
     group = locked.groups.get(key)
     if group is None:  # not pre-locked (a caller outside ingest): lock it now
         group = store.lock_groups(session, [key])[key]
@@ -640,7 +657,7 @@ def _raise_severity(session: Session, incident: _IncidentView, row: _State,
                     route: RouteMatch, cfg: PipelineConfig, sender: Sender,
                     now: datetime) -> None:
     severity = _severity_of(row, route, cfg)
-    if _more_severe(cfg, severity, incident.severity):
+    if severity != incident.severity and _more_severe(cfg, severity, incident.severity):
         old = incident.severity
         incident.load(session).severity = incident.severity = severity
         timeline.append(
