@@ -228,6 +228,32 @@ def test_the_writer_does_not_keep_its_last_batch_alive(writer: AlertWriter) -> N
     assert wait_for(lambda: (gc.collect(), alive() is None)[1])
 
 
+def test_cyclic_garbage_of_a_burst_is_collected_once_the_writer_is_idle(db: Database) -> None:
+    """Served processes collect young garbage rarely (cli.serve); the writer's default
+    idle hooks free what a burst left in reference cycles once the burst is over."""
+    config = parse_config("")
+    cfg = PipelineConfig.from_config(config, SeverityPolicy.from_config(config))
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    gc.disable()  # as if the young-collection threshold were never reached
+    writer = AlertWriter(db, lambda: cfg, idle_seconds=0.2)
+    writer.threads = 1
+    try:
+        left = Cycle()
+        dead = weakref.ref(left)
+        del left
+        time.sleep(0.05)
+        assert dead() is not None  # garbage, but nothing collects it yet
+        writer.write(Submission(SENDER, [alert("DiskFull", i="cycle")], T0))
+        assert wait_for(lambda: dead() is None)
+    finally:
+        gc.enable()
+        writer.close()
+
+
 def test_release_freed_memory_runs_where_there_is_glibc() -> None:
     released = release_freed_memory()
     assert isinstance(released, bool)

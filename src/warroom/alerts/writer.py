@@ -12,8 +12,8 @@ If a merged batch fails for any reason but contention, its requests are retried 
 one, so a request that cannot be stored fails alone (with a 5xx the sender retries).
 
 When a burst is over (no request for `IDLE_SECONDS` after a batch), the writer runs its
-idle hooks once: by default `release_freed_memory`, which hands the heap memory the burst
-freed back to the operating system (glibc keeps it otherwise, and a server that took
+idle hooks once: by default a full garbage collection, then `release_freed_memory`,
+which hands the heap memory the burst freed back to the operating system (glibc keeps it otherwise, and a server that took
 100,000 alerts in a minute would hold on to tens of MiB it no longer uses).
 """
 
@@ -23,6 +23,7 @@ import asyncio
 import concurrent.futures
 import ctypes
 import ctypes.util
+import gc
 import logging
 import queue
 import threading
@@ -74,6 +75,13 @@ def release_freed_memory() -> bool:
     where there is no glibc (nothing to do there) or nothing could be released.
     """
     return bool(_malloc_trim(0)) if _malloc_trim is not None else False
+
+
+def collect_garbage() -> int:
+    """A full collection: a served process starts young collections only every 50,000
+    net allocations (`cli.serve.YOUNG_COLLECTION_THRESHOLD`), so cyclic garbage a burst
+    left can wait; once the burst is over it is freed, before the heap is trimmed."""
+    return gc.collect()
 
 
 class Overloaded(Exception):
@@ -161,7 +169,7 @@ class AlertWriter:
         # `idle_seconds` after writing a batch: once per burst, never between batches.
         # By default: empty SQLite's page caches, then give the freed memory back.
         self.idle_hooks = list(idle_hooks) if idle_hooks is not None else [
-            db.shrink_page_caches, release_freed_memory]
+            collect_garbage, db.shrink_page_caches, release_freed_memory]
         self.idle_seconds = idle_seconds
         self._writing = 0  # batches being written now
         self._last_batch_at = 0.0  # monotonic time the last batch was done
