@@ -44,7 +44,12 @@ from warroom.observability.metrics import Metrics
 log = logging.getLogger("warroom.alerts")
 
 POSTGRES_WRITERS = 2
-MAX_BATCH_ALERTS = 1000  # per transaction: amortises well, bounds memory and latency
+# Alerts per transaction, when that many are waiting. A commit writes every page the
+# batch dirtied, and new alerts dirty pages all over the fingerprint index: on a database
+# of 200,000 alerts, 5,000 new alerts a transaction took ~25 µs an alert against ~35 µs
+# at 1,000 (1,000 new alerts dirty most of the index's pages anyway). On a small database
+# the two are alike. A batch of 5,000 takes ~0.15 s; fewer waiting are taken as they are.
+MAX_BATCH_ALERTS = 5000
 ATTEMPTS = 4
 
 
