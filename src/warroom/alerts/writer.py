@@ -46,10 +46,12 @@ log = logging.getLogger("warroom.alerts")
 POSTGRES_WRITERS = 2
 # Alerts per transaction, when that many are waiting. A commit writes every page the
 # batch dirtied, and new alerts dirty pages all over the fingerprint index: on a database
-# of 200,000 alerts, 5,000 new alerts a transaction took ~25 µs an alert against ~35 µs
-# at 1,000 (1,000 new alerts dirty most of the index's pages anyway). On a small database
-# the two are alike. A batch of 5,000 takes ~0.15 s; fewer waiting are taken as they are.
-MAX_BATCH_ALERTS = 5000
+# of 200,000 alerts a new alert took ~35 µs of the writer in transactions of 1,000, ~31 at
+# 2,000 and ~25-29 at 5,000; on a small database they are alike. Larger batches leave a
+# few MiB more resident after a burst (119-120 MiB at 1,000 and 2,000, 122-123 at 5,000,
+# holding 100,000 alerts), which the memory target cannot spare. Fewer waiting are taken
+# as they are.
+MAX_BATCH_ALERTS = 2000
 ATTEMPTS = 4
 
 
