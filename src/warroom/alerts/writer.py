@@ -44,14 +44,14 @@ from warroom.observability.metrics import Metrics
 log = logging.getLogger("warroom.alerts")
 
 POSTGRES_WRITERS = 2
-# Alerts per transaction, when that many are waiting. A commit writes every page the
-# batch dirtied, and new alerts dirty pages all over the fingerprint index: on a database
-# of 200,000 alerts a new alert took ~35 µs of the writer in transactions of 1,000, ~31 at
-# 2,000 and ~25-29 at 5,000; on a small database they are alike. Larger batches leave a
-# few MiB more resident after a burst (119-120 MiB at 1,000 and 2,000, 122-123 at 5,000,
-# holding 100,000 alerts), which the memory target cannot spare. Fewer waiting are taken
-# as they are.
-MAX_BATCH_ALERTS = 2000
+# Alerts per transaction, when that many are waiting. Larger batches cut the writer's
+# cost of a new alert on a large SQLite database (a commit writes every page the batch
+# dirtied, and new alerts dirty pages all over the fingerprint index: at 200,000 alerts
+# ~35 µs an alert at 1,000, ~31 at 2,000, ~25-29 at 5,000), but leave more memory
+# resident after a burst: holding 100,000 alerts, PostgreSQL 128 MiB at 1,000 and
+# 140-141 at 2,000 (the driver keeps buffers as large as the largest batch), SQLite
+# 119-120 and 122-123 at 5,000. The memory target cannot spare that.
+MAX_BATCH_ALERTS = 1000
 ATTEMPTS = 4
 
 
