@@ -327,3 +327,13 @@ def test_without_the_c_module_the_python_path_parses_everything(
         python = AM.parse(payload, now=NOW, options={})
     assert len(python.alerts) == 20 and [e.index for e in python.errors] == [20, 21]
     assert_same(AM.parse(payload, now=NOW, options={}), python)
+
+
+def test_the_install_built_the_parse_module_and_the_parser_uses_it() -> None:
+    """`pip install` builds it when a compiler is there, as on this project's machines
+    and CI (`.ci/run` installs one): an install that lost it fails here instead of
+    silently parsing ~3.5x slower, as the fingerprint module's tests do."""
+    import importlib
+
+    importlib.import_module("warroom.alerts._amparse")
+    assert am._fast_item is not None
