@@ -29,6 +29,7 @@ from warroom.incidents import service as incidents
 from warroom.incidents.lifecycle import Action, Status
 from warroom.incidents.models import Incident
 from warroom.incidents.schemas import IncidentCreate
+from warroom.memo import remember
 from warroom.routing.tree import RouteMatch, group_labels
 from warroom.suppression.inhibit import inhibited_by
 from warroom.suppression.maintenance import in_maintenance
@@ -132,8 +133,9 @@ def _identity(alert: IncomingAlert) -> str:
 
 
 def _normalise(alert: IncomingAlert, cfg: PipelineConfig, now: datetime) -> IncomingAlert:
-    if len(alert.fingerprint) > MAX_FINGERPRINT:  # e.g. a sender-given Grafana fingerprint
-        alert = replace(alert, fingerprint=_hashed(alert.fingerprint))
+    fingerprint = _identity(alert)
+    if fingerprint != alert.fingerprint:  # e.g. a sender-given Grafana fingerprint
+        alert = replace(alert, fingerprint=fingerprint)
     # Alertmanager API semantics: no end time means "firing until resolve_timeout passes
     # without a resend"; an end time in the past means resolved.
     if alert.source_format == "alertmanager" and alert.ends_at is None:
@@ -533,9 +535,7 @@ def _severity_of(row: _State, route: RouteMatch, cfg: PipelineConfig) -> str:
     key = ("severity", route.route_id, label, row.severity_hint)
     found = cfg.memo.get(key)
     if found is None:
-        if len(cfg.memo) >= MEMO_SIZE:
-            cfg.memo.clear()
-        found = cfg.memo[key] = _decide_severity(row, route, cfg)
+        found = remember(cfg.memo, key, _decide_severity(row, route, cfg), MEMO_SIZE)
     return found  # type: ignore[return-value]
 
 
@@ -554,11 +554,8 @@ def _more_severe(cfg: PipelineConfig, a: str, b: str) -> bool:
 def _rank(cfg: PipelineConfig, name: str) -> int:
     key = ("rank", name)
     rank = cfg.memo.get(key)
-    if rank is None:
-        rank = cfg.policy.scale.require(name).rank  # unknown: raises, remembers nothing
-        if len(cfg.memo) >= MEMO_SIZE:
-            cfg.memo.clear()
-        cfg.memo[key] = rank
+    if rank is None:  # an unknown name raises: nothing is remembered
+        rank = remember(cfg.memo, key, cfg.policy.scale.require(name).rank, MEMO_SIZE)
     return rank  # type: ignore[return-value]
 
 

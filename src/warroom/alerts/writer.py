@@ -13,8 +13,9 @@ one, so a request that cannot be stored fails alone (with a 5xx the sender retri
 
 When a burst is over (no request for `IDLE_SECONDS` after a batch), the writer runs its
 idle hooks once: by default a full garbage collection, then `release_freed_memory`,
-which hands the heap memory the burst freed back to the operating system (glibc keeps it otherwise, and a server that took
-100,000 alerts in a minute would hold on to tens of MiB it no longer uses).
+which hands the heap memory the burst freed back to the operating system (glibc keeps
+it otherwise, and a server that took 100,000 alerts in a minute would hold on to tens
+of MiB it no longer uses).
 """
 
 from __future__ import annotations
@@ -174,7 +175,8 @@ class AlertWriter:
         self.db, self._cfg, self.metrics = db, cfg, metrics
         # Run once (by one writer thread) when the writer has had nothing to do for
         # `idle_seconds` after writing a batch: once per burst, never between batches.
-        # By default: empty SQLite's page caches, then give the freed memory back.
+        # By default: collect cyclic garbage, empty SQLite's page caches, then give the
+        # freed memory back.
         self.idle_hooks = list(idle_hooks) if idle_hooks is not None else [
             collect_garbage, db.shrink_page_caches, release_freed_memory]
         self.idle_seconds = idle_seconds

@@ -77,7 +77,10 @@ def _next_due(db: Database, *, bulk: bool = False) -> datetime | None:
 
 
 def _due_now(db: Database, *, bulk: bool) -> bool:
-    due = _next_due(db, bulk=bulk)
+    return _is_due(_next_due(db, bulk=bulk))
+
+
+def _is_due(due: datetime | None) -> bool:
     return due is not None and due <= utcnow()
 
 
@@ -125,7 +128,7 @@ class TimerFiring:
         self._idle_due = _UNREAD
         if not (self.prepared and self.prepared.chunks):
             due = _next_due(self.db, bulk=self.checkpointed)
-            if due is None or due > utcnow():
+            if not _is_due(due):
                 self._idle_due = due
                 if self.checkpointed:
                     self._prepare_next(due)
@@ -198,20 +201,19 @@ def checkpoint_job(db: Database, interval: float = 0.25,
     while holding the write turn, so the next writer starts the log from the beginning
     (and `journal_size_limit` cuts the file back)."""
 
-    restart = [restart_frames]  # by default WAL_RESTART_BYTES of the database's pages
-
     def run() -> int:
+        nonlocal restart_frames  # by default WAL_RESTART_BYTES of the database's pages
         db.checkpoint_elsewhere()  # this job checkpoints: every commit can skip it
         if priority is not None:
             priority.wait()
         raw = db.engine.raw_connection()
         try:
-            if restart[0] is None:
+            if restart_frames is None:
                 (page_size,) = raw.driver_connection.execute("PRAGMA page_size").fetchone()
-                restart[0] = WAL_RESTART_BYTES // page_size
+                restart_frames = WAL_RESTART_BYTES // page_size
             busy, frames, done = raw.driver_connection.execute(
                 "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            if not busy and frames >= restart[0]:
+            if not busy and frames >= restart_frames:
                 with db.write_turn():  # no frame is added meanwhile
                     busy, frames, done = raw.driver_connection.execute(
                         "PRAGMA wal_checkpoint(PASSIVE)").fetchone()

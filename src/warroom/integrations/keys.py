@@ -15,6 +15,7 @@ import time
 from warroom.db import Database
 from warroom.integrations import service as integrations
 from warroom.integrations.models import Integration
+from warroom.memo import remember
 
 TTL_SECONDS = 2.0
 MAX_KEYS = 1024
@@ -51,7 +52,5 @@ class KeyCache:
                 return None
             session.expunge(row)
         with self._lock:
-            if len(self._found) >= MAX_KEYS:
-                self._found.clear()
-            self._found[key] = (time.monotonic() + self.ttl, row)
+            remember(self._found, key, (time.monotonic() + self.ttl, row), MAX_KEYS)
         return row

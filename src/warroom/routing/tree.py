@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
 
+from warroom.memo import remember
 from warroom.routing.matchers import Matcher, format_label_name, quote
 from warroom.routing.severity_map import Severity, SeverityMap
 
@@ -318,19 +319,16 @@ class RouteCache:
         key = tuple(map(labels.get, self.decision_names))
         found = self._decisions.get(key)
         if found is None:
-            if len(self._decisions) >= self.size:
-                self._decisions.clear()
             route = self.match(labels)[0]
-            found = self._decisions[key] = (route, self.group_key(route, labels))
+            found = remember(self._decisions, key, (route, self.group_key(route, labels)),
+                             self.size)
         return found
 
     def match(self, labels: Mapping[str, str]) -> list[RouteMatch]:
         key = tuple(map(labels.get, self.names))
         found = self._matches.get(key)
         if found is None:
-            if len(self._matches) >= self.size:
-                self._matches.clear()
-            found = self._matches[key] = match(self.root, labels)
+            found = remember(self._matches, key, match(self.root, labels), self.size)
         return found
 
     def group_key(self, route_match: RouteMatch, labels: Mapping[str, str]) -> str:
@@ -340,9 +338,7 @@ class RouteCache:
         key = (route_match.route_id, tuple(map(labels.get, route_match.settings.group_by)))
         found = self._keys.get(key)
         if found is None:
-            if len(self._keys) >= self.size:
-                self._keys.clear()
-            found = self._keys[key] = self._group_key(route_match, labels)
+            found = remember(self._keys, key, self._group_key(route_match, labels), self.size)
         return found
 
     @staticmethod
