@@ -117,6 +117,29 @@ def test_waiting_requests_share_one_transaction_and_each_gets_its_own_answer(
     assert {ref for r in answers for ref in r.incidents_opened} == {disk, cpu}
 
 
+def test_a_transaction_takes_waiting_requests_up_to_the_databases_cap(
+    writer: AlertWriter, db: Database, metrics: Metrics,
+) -> None:
+    """SQLite merges up to 5,000 alerts a transaction (new alerts dirty index pages all
+    over the fingerprint index, and a commit writes each dirtied page once), PostgreSQL
+    up to 1,000 (its driver keeps buffers as large as the largest batch)."""
+    cap = writer_module.SQLITE_MAX_BATCH_ALERTS if db.is_sqlite \
+        else writer_module.MAX_BATCH_ALERTS
+    assert writer.max_batch_alerts == cap
+    per_request = 500
+    requests = cap // per_request + 2
+    gate = Gate()
+    gate.hold(writer)
+    futures = [writer.submit(Submission(SENDER, [alert("Load", i=f"r{r}-{n}")
+                                                 for n in range(per_request)], T0))
+               for r in range(requests)]
+    gate.release.set()
+    assert all(f.result(30).new == per_request for f in futures)
+    # the gate alone, then the cap's worth of requests, then the two left over
+    assert batches(metrics) == (3, 1 + requests)
+    assert len(stored(db)) == requests * per_request
+
+
 def incident_of(db: Database, ident: str) -> str:
     with db.reading() as session:
         row = session.scalar(select(Alert).where(Alert.labels["i"].as_string() == ident))

@@ -46,13 +46,17 @@ log = logging.getLogger("warroom.alerts")
 
 POSTGRES_WRITERS = 2
 # Alerts per transaction, when that many are waiting. Larger batches cut the writer's
-# cost of a new alert on a large SQLite database (a commit writes every page the batch
-# dirtied, and new alerts dirty pages all over the fingerprint index: at 200,000 alerts
-# ~35 µs an alert at 1,000, ~31 at 2,000, ~25-29 at 5,000), but leave more memory
-# resident after a burst: holding 100,000 alerts, PostgreSQL 128 MiB at 1,000 and
-# 140-141 at 2,000 (the driver keeps buffers as large as the largest batch), SQLite
-# 119-120 and 122-123 at 5,000. The memory target cannot spare that.
+# cost of a new alert on a large SQLite database: a commit writes every page the batch
+# dirtied, and new alerts dirty pages all over the fingerprint index (300,000 rows of
+# alert size: 0.79 log frames and ~13 µs of commit a new row at 1,000; 0.33 and ~4 µs
+# at 5,000). On
+# PostgreSQL they leave more memory resident after a burst (holding 100,000 alerts,
+# 128 MiB at 1,000 and 140-141 at 2,000: the driver keeps buffers as large as the
+# largest batch), which the memory target cannot spare; SQLite held 121-122 MiB at
+# either. bench/ingest.py, 1,000 alerts a request, new fingerprints, three runs each:
+# SQLite 12.4 / 12.3 / 10.3k alerts/s at 1,000 and 16.8 / 12.1 / 17.5k at 5,000.
 MAX_BATCH_ALERTS = 1000
+SQLITE_MAX_BATCH_ALERTS = 5000
 ATTEMPTS = 4
 
 
@@ -187,6 +191,8 @@ class AlertWriter:
         # SQLite has one writer, so one thread; on PostgreSQL a few, so that one batch's
         # round trips to the server overlap with the next batch's work.
         self.threads = 1 if db.is_sqlite else POSTGRES_WRITERS
+        # Alerts one transaction takes when that many are waiting (see the constants).
+        self.max_batch_alerts = SQLITE_MAX_BATCH_ALERTS if db.is_sqlite else MAX_BATCH_ALERTS
         self._workers: list[threading.Thread] = []
         self._start_lock = threading.Lock()
         self._queued_alerts = 0
@@ -310,7 +316,7 @@ class AlertWriter:
         if first is None:
             return [], True
         batch, count = [first], len(first.alerts)
-        while count < MAX_BATCH_ALERTS:
+        while count < self.max_batch_alerts:
             try:
                 more = self._queue.get_nowait()
             except queue.Empty:
