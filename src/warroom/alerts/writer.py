@@ -45,18 +45,21 @@ from warroom.observability.metrics import Metrics
 log = logging.getLogger("warroom.alerts")
 
 POSTGRES_WRITERS = 2
-# Alerts per transaction, when that many are waiting. Larger batches cut the writer's
-# cost of a new alert on a large SQLite database: a commit writes every page the batch
-# dirtied, and new alerts dirty pages all over the fingerprint index (300,000 rows of
-# alert size: 0.79 log frames and ~13 µs of commit a new row at 1,000; 0.33 and ~4 µs
-# at 5,000). On
-# PostgreSQL they leave more memory resident after a burst (holding 100,000 alerts,
-# 128 MiB at 1,000 and 140-141 at 2,000: the driver keeps buffers as large as the
-# largest batch), which the memory target cannot spare; SQLite held 121-122 MiB at
-# either. bench/ingest.py, 1,000 alerts a request, new fingerprints, three runs each:
-# SQLite 12.4 / 12.3 / 10.3k alerts/s at 1,000 and 16.8 / 12.1 / 17.5k at 5,000.
+# Alerts per transaction, when that many are waiting. On SQLite a storm of new alerts
+# gets larger transactions: a commit writes every page the batch dirtied, and new
+# alerts dirty pages all over the fingerprint index (300,000 rows of alert size: 0.79
+# log frames and ~13 µs of commit a new row at 1,000; 0.33 and ~4 µs at 5,000). Repeats
+# gain nothing from it and lost 8-16 % (the loop waits while one long transaction runs),
+# so the larger size follows the last batch's share of new alerts. bench/ingest.py, four
+# runs each: 1,000 alerts a request, new, SQLite 12.4 / 12.3 / 10.3 / 13.2k alerts/s at
+# 1,000 and 16.8 / 12.1 / 17.5 / 16.8k at 5,000; 100 a request, repeated, 23.2 / 23.5 /
+# 20.3 / 26.2k and 19.0 / 19.2 / 22.3 / 17.6k; following the share, one run: 17.4k
+# new and 23.3k repeated. On PostgreSQL larger batches leave more
+# memory resident after a burst (holding 100,000 alerts, 128 MiB at 1,000 and 140-141
+# at 2,000: the driver keeps buffers as large as the largest batch).
 MAX_BATCH_ALERTS = 1000
-SQLITE_MAX_BATCH_ALERTS = 5000
+SQLITE_STORM_BATCH_ALERTS = 5000
+STORM_NEW_SHARE = 0.5  # a batch at least this new makes the next one a storm batch
 ATTEMPTS = 4
 
 
@@ -191,8 +194,11 @@ class AlertWriter:
         # SQLite has one writer, so one thread; on PostgreSQL a few, so that one batch's
         # round trips to the server overlap with the next batch's work.
         self.threads = 1 if db.is_sqlite else POSTGRES_WRITERS
-        # Alerts one transaction takes when that many are waiting (see the constants).
-        self.max_batch_alerts = SQLITE_MAX_BATCH_ALERTS if db.is_sqlite else MAX_BATCH_ALERTS
+        # Alerts one transaction takes when that many are waiting (see the constants):
+        # on SQLite, more while the last batch was mostly new alerts.
+        self.max_batch_alerts = MAX_BATCH_ALERTS
+        self.storm_batch_alerts = SQLITE_STORM_BATCH_ALERTS if db.is_sqlite else MAX_BATCH_ALERTS
+        self._storm = False  # the last batch was mostly new alerts
         self._workers: list[threading.Thread] = []
         self._start_lock = threading.Lock()
         self._queued_alerts = 0
@@ -316,7 +322,8 @@ class AlertWriter:
         if first is None:
             return [], True
         batch, count = [first], len(first.alerts)
-        while count < self.max_batch_alerts:
+        cap = self.storm_batch_alerts if self._storm else self.max_batch_alerts
+        while count < cap:
             try:
                 more = self._queue.get_nowait()
             except queue.Empty:
@@ -370,8 +377,12 @@ class AlertWriter:
                 except Exception as exc:
                     settlement.settle(s, exc)
             return
+        received = new = 0
         for s, outcome in zip(batch, results, strict=True):
             settlement.settle(s, outcome)
+            received, new = received + outcome.received, new + outcome.new
+        if received:
+            self._storm = new >= STORM_NEW_SHARE * received
         if self.metrics is not None:
             self.metrics.ingest_batch_requests.observe(len(batch))
             self.metrics.ingest_batch_seconds.observe(time.perf_counter() - started)
