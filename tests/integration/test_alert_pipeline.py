@@ -8,6 +8,7 @@ expiry are exercised without sleeping.
 from __future__ import annotations
 
 import textwrap
+import time
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -463,3 +464,48 @@ def test_concurrent_senders_of_one_new_group_open_exactly_one_incident(
     assert {r.incident_id for r in rows} == {incident.id}
     if same_alert:
         assert rows[0].receive_count == workers
+
+
+def test_a_new_alert_another_writer_stored_first_becomes_a_repeat(pipeline: Pipeline) -> None:
+    """PostgreSQL: a new alert is inserted after correlation, with its incident. A
+    writer that found it unknown, then waited on its group's lock while another writer
+    stored it, counts it as deduplicated, adds no second timeline line for it, and
+    stores the new alerts of its own batch as usual."""
+    db = pipeline.db
+    if db.is_sqlite:
+        pytest.skip("SQLite's write transaction excludes the other writer")
+    burst, other = alert("Burst", instance="a"), alert("Burst", instance="b")
+    outcome: list[Outcome] = []
+    with db.transaction() as first:
+        first_out = ingest(first, [burst], cfg=pipeline.cfg, sender=Sender("one"), now=T0)
+        second = threading.Thread(target=lambda: outcome.append(
+            pipeline.send(burst, other, at=T0 + MIN)))
+        second.start()
+        assert _waits_on_a_lock(db), "the second writer never waited for the group"
+    second.join(30)
+    assert first_out.new == 1 and first_out.incidents_opened == ["INC-1"]
+    (out,) = outcome
+    assert (out.received, out.new, out.deduplicated) == (2, 1, 1)
+    assert out.incidents_opened == [] and out.incidents_touched == {"INC-1"}
+    assert out.changes == {burst.fingerprint: "same", other.fingerprint: "new"}
+    incident = pipeline.only_incident()
+    with db.reading() as session:
+        rows = {r.labels["instance"]: r for r in session.scalars(select(Alert))}
+    assert rows["a"].receive_count == 2 and rows["b"].receive_count == 1
+    assert {r.incident_id for r in rows.values()} == {incident.id}
+    attached = [e for e in pipeline.timeline(incident) if e.kind == "alert.attached"]
+    listed = [a["fingerprint"] for e in attached for a in e.details["alerts"]]
+    assert sorted(listed) == sorted([burst.fingerprint, other.fingerprint])
+
+
+def _waits_on_a_lock(db: Database, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.engine.connect() as conn:
+            waiting = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()").scalar()
+        if waiting:
+            return True
+        time.sleep(0.02)
+    return False
