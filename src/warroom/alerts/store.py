@@ -82,7 +82,9 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
 
 def _pg_insert(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
     """One statement for the batch, its rows one JSON parameter the server unpacks
-    (`_pg_rows`)."""
+    (`_pg_rows`). Read as `jsonb`: `json_to_recordset` parses every nested value again
+    for its column (labels, annotations, raw), which took 41 of 84 ms for 1,000 new
+    alerts; `jsonb_to_recordset` unpacked them in 14.5 (EXPLAIN ANALYZE, 55 ms in all)."""
     with _pg_cursor(session) as cursor:
         cursor.execute(_pg_unnest_insert(), (_pg_rows(rows, _COLUMNS),))
         return {fp for (fp,) in cursor}
@@ -104,13 +106,13 @@ def _pg_unnest_insert() -> str:
         return TABLE.c[name].type.compile(dialect)
 
     names = ", ".join(_COLUMNS)
-    return (f"INSERT INTO alerts ({names}) SELECT {names} FROM json_to_recordset(%s::json) "
+    return (f"INSERT INTO alerts ({names}) SELECT {names} FROM jsonb_to_recordset(%s::jsonb) "
             f"AS v({', '.join(f'{name} {type_of(name)}' for name in _COLUMNS)}) "
             "ON CONFLICT (fingerprint) DO NOTHING RETURNING fingerprint")
 
 
 def _pg_rows(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> str:
-    """Rows as one JSON array of objects, for `json_to_recordset`: a statement a row,
+    """Rows as one JSON array of objects, for `jsonb_to_recordset`: a statement a row,
     even pipelined, cost ~20 µs of client CPU a row, and psycopg builds array parameters
     in Python; orjson writes the whole batch (times, UUIDs, nested JSON) in C."""
     return orjson.dumps([{name: r[name] for name in names} for r in rows],
@@ -215,7 +217,7 @@ def lock_known(session: Session, fingerprints: Sequence[str]) -> dict[str, Store
 
 
 _PG_LOCK_KNOWN = (f"SELECT {', '.join(c.name for c in _STORED_COLUMNS)} FROM alerts "
-                  "WHERE fingerprint IN (SELECT json_array_elements_text(%s::json)) "
+                  "WHERE fingerprint IN (SELECT jsonb_array_elements_text(%s::jsonb)) "
                   "ORDER BY fingerprint FOR UPDATE")
 
 
@@ -260,11 +262,11 @@ def touch(session: Session, params: list[dict[str, Any]]) -> None:
 
 
 _PG_TOUCH = ("UPDATE alerts SET receive_count = receive_count + v.n, last_seen_at = v.now, "
-             "ends_at = v.ends FROM json_to_recordset(%s::json) "
+             "ends_at = v.ends FROM jsonb_to_recordset(%s::jsonb) "
              "AS v(fp text, n int, now timestamptz, ends timestamptz) "
              "WHERE alerts.fingerprint = v.fp")
 _PG_SEEN = ("UPDATE alerts SET receive_count = receive_count + v.n, last_seen_at = v.now "
-            "FROM json_to_recordset(%s::json) AS v(fp text, n int, now timestamptz) "
+            "FROM jsonb_to_recordset(%s::jsonb) AS v(fp text, n int, now timestamptz) "
             "WHERE alerts.fingerprint = v.fp")
 
 
