@@ -17,7 +17,6 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from warroom import errors
-from warroom.allocator import use_c_allocator
 from warroom.cli.render import err_console
 
 # name: (module, attribute: a typer.Typer of sub-commands or a command function, summary)
@@ -126,5 +125,4 @@ def _root() -> None:
 
 
 def main() -> None:
-    use_c_allocator()  # `serve` and `worker`: see warroom.allocator
     app()
