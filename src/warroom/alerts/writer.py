@@ -54,9 +54,9 @@ POSTGRES_WRITERS = 2
 # runs each: 1,000 alerts a request, new, SQLite 12.4 / 12.3 / 10.3 / 13.2k alerts/s at
 # 1,000 and 16.8 / 12.1 / 17.5 / 16.8k at 5,000; 100 a request, repeated, 23.2 / 23.5 /
 # 20.3 / 26.2k and 19.0 / 19.2 / 22.3 / 17.6k; following the share, one run: 17.4k
-# new and 23.3k repeated. On PostgreSQL larger batches leave more
-# memory resident after a burst (holding 100,000 alerts, 128 MiB at 1,000 and 140-141
-# at 2,000: the driver keeps buffers as large as the largest batch).
+# new and 23.3k repeated. On PostgreSQL larger batches leave more memory resident
+# after a burst (holding 100,000 alerts, 128 MiB at 1,000 and 140-141 at 2,000: the
+# driver keeps buffers as large as the largest batch).
 MAX_BATCH_ALERTS = 1000
 SQLITE_STORM_BATCH_ALERTS = 5000
 STORM_NEW_SHARE = 0.5  # a batch at least this new makes the next one a storm batch
