@@ -302,7 +302,7 @@ def _unclaim(out: Outcome, batch: _Batch, raced: set[str]) -> None:
 def _merge(out: Outcome, again: Outcome) -> None:
     """Add the second pass over raced alerts (`_unclaim`) to the batch's outcome; the
     alerts were received (and their dedup keys listed) once, by the first pass."""
-    for name in ("new", "deduplicated", "updated", "resolved", "suppressed"):
+    for name in (*dict.fromkeys(_COUNTER.values()), "suppressed"):
         setattr(out, name, getattr(out, name) + getattr(again, name))
     out.changes.update(again.changes)
     out.suppressed_fps |= again.suppressed_fps
@@ -338,8 +338,9 @@ def _store(
     unwritten = rows
     if session.get_bind().dialect.name != "sqlite":
         early = [fp for fp in unknown if rows[fp]["status"] == "resolved"
-                 or rows[fp]["suppressed"]]
-        unwritten = {fp: row for fp, row in rows.items() if fp not in set(early)}
+                 or rows[fp]["suppressed"]]  # in fingerprint order, the lock order
+        inserted_now = set(early)
+        unwritten = {fp: row for fp, row in rows.items() if fp not in inserted_now}
         inserted = store.insert_new(session, [rows[fp] for fp in early])
         if len(inserted) < len(early):  # another writer inserted some first
             known.update(store.lock_known(session, [fp for fp in early
