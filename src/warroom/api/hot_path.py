@@ -5,7 +5,9 @@ Prometheus and amtool post alerts many times a second; the framework's generic l
 cost more per request than parsing and storing the alerts. `WarroomApp` answers that one
 path with the same handler the documented route uses (`am_routes.answer_post`), keeping
 what matters of the generic layers: the body size limit, the latency metric and a JSON
-500 that says nothing but that it failed. Everything else goes through FastAPI.
+500 that says nothing but that it failed. Everything else goes through FastAPI. In a
+served process most alert posts do not even reach this: `api.alert_protocol` answers
+them from uvicorn's protocol with `answer_alert_post`.
 
 The access log is written here, not by uvicorn (which `serve` runs with its access log
 off): uvicorn builds a log record for every request before any filter can drop it, and
@@ -32,6 +34,7 @@ access_log = logging.getLogger("uvicorn.access")
 
 PATH = "/api/v2/alerts"
 _JSON = [(b"content-type", b"application/json")]
+_RETRY_AFTER = (b"retry-after", str(Overloaded.retry_after_seconds).encode())
 
 
 class WarroomApp(FastAPI):
@@ -44,47 +47,70 @@ class WarroomApp(FastAPI):
                 send = _logged(scope, send)
         await super().__call__(scope, receive, send)
 
-    async def _post_alerts(self, scope: Scope, receive: Receive, send: Send) -> None:
+    @property
+    def max_body_bytes(self) -> int:
+        return self.state.warroom.settings.max_body_bytes
+
+    async def answer_alert_post(self, authorization: str | None, body: bytes | None,
+                                client: tuple[str, int] | None) -> tuple[
+                                    int, bytes, list[tuple[bytes, bytes]]]:
+        """Status, body and headers (besides the length) of the answer to an alert post
+        whose body is `body`, or None when it was larger than the limit. Served from
+        here and from `api.alert_protocol`, which calls it without an ASGI cycle."""
         started = time.perf_counter()
         state: Any = self.state.warroom
-        limit = state.settings.max_body_bytes
-        status, body = 500, b'"internal error"'
         try:
-            authorization, declared = _headers(scope)
-            payload = None if declared > limit else await _read_body(receive, limit)
-            if payload is None:
-                status, body = 413, too_large_body(limit)
+            if body is None:
+                status, content = 413, too_large_body(state.settings.max_body_bytes)
             else:
-                status, body = await answer_post(state, authorization, payload)
+                status, content = await answer_post(state, authorization, body)
         except Exception:
             log.exception("POST %s failed", PATH)
-            status, body = 500, b'"internal error: the alerts were not stored; send them again"'
-        headers = [*_JSON, (b"content-length", str(len(body)).encode())] if body else \
-            [(b"content-length", b"0")]
+            status, content = 500, \
+                b'"internal error: the alerts were not stored; send them again"'
+        headers = _JSON if content else []
         if status == 429:
-            headers.append((b"retry-after", str(Overloaded.retry_after_seconds).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+            headers = [*headers, _RETRY_AFTER]
         if status >= 300:
-            log_access(scope, status)
+            log_access(client, "POST", PATH, "1.1", status)
         state.metrics.request_latency.labels("POST", PATH, str(status)).observe(
             time.perf_counter() - started)
+        return status, content, headers
+
+    async def _post_alerts(self, scope: Scope, receive: Receive, send: Send) -> None:
+        authorization, declared = _headers(scope)
+        body = None
+        if declared <= self.max_body_bytes:
+            try:
+                body = await _read_body(receive, self.max_body_bytes)
+            except ConnectionError:
+                return  # nobody to answer, nothing stored
+        status, content, headers = await self.answer_alert_post(
+            authorization, body, scope.get("client"))
+        headers = [*headers, (b"content-length", str(len(content)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
 
 
-def log_access(scope: Scope, status: int) -> None:
+def log_access(client: tuple[str, int] | None, method: str, path: str, http_version: str,
+               status: int) -> None:
     """One access-log line, as uvicorn writes it: `client - "METHOD path HTTP/v" status`."""
-    client = scope.get("client")
+    access_log.info('%s - "%s %s HTTP/%s" %d', f"{client[0]}:{client[1]}" if client else "-",
+                    method, path, http_version, status)
+
+
+def _log_scope(scope: Scope, status: int) -> None:
     path = scope.get("root_path", "") + scope["path"]
     if scope.get("query_string"):
         path += "?" + scope["query_string"].decode("latin-1")
-    access_log.info('%s - "%s %s HTTP/%s" %d', f"{client[0]}:{client[1]}" if client else "-",
-                    scope["method"], path, scope.get("http_version", "1.1"), status)
+    log_access(scope.get("client"), scope["method"], path, scope.get("http_version", "1.1"),
+               status)
 
 
 def _logged(scope: Scope, send: Send) -> Send:
     async def send_logged(message: Any) -> None:
         if message["type"] == "http.response.start":
-            log_access(scope, message["status"])
+            _log_scope(scope, message["status"])
         await send(message)
     return send_logged
 

@@ -52,6 +52,8 @@ def serve_command(
     # Imported here so the other commands start fast without loading the web stack.
     import uvicorn
 
+    from warroom.api.alert_protocol import AlertPostProtocol
+
     settings = settings_from(config=config, database_url=database_url)
     if host:
         settings.host = host
@@ -71,7 +73,7 @@ def serve_command(
     app = _build_app(settings, cfg, db, engine=engine)
     freeze_startup_objects()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                proxy_headers=False, log_config=None,
+                proxy_headers=False, log_config=None, http=AlertPostProtocol,
                 access_log=False)  # written by the app (api.hot_path)
 
 
