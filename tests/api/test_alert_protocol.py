@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
-from tests.e2e.conftest import free_port
+from tests.live_server import LiveServer
 from warroom.alerts.models import Alert
 from warroom.api.alert_protocol import AlertPostProtocol
 from warroom.api.app import create_app
@@ -26,30 +23,12 @@ from warroom.db import Database
 from warroom.settings import Settings
 
 
-class Server:
-    def __init__(self, settings: Settings, db: Database) -> None:
-        self.app = create_app(settings, config=WarroomConfig(), db=db)
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning",
-            lifespan="on", http=AlertPostProtocol))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+def _server(settings: Settings, db: Database) -> LiveServer:
+    return LiveServer(create_app(settings, config=WarroomConfig(), db=db), http=AlertPostProtocol)
 
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise AssertionError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
 
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    def connect(self) -> socket.socket:
-        return socket.create_connection(("127.0.0.1", self.port), timeout=10)
+def _connect(live: LiveServer) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", live.port), timeout=10)
 
 
 @pytest.fixture
@@ -68,8 +47,8 @@ def asgi_posts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.fixture
-def server(settings: Settings, db: Database, asgi_posts: list[str]) -> Iterator[Server]:
-    with Server(settings, db) as live:
+def server(settings: Settings, db: Database, asgi_posts: list[str]) -> Iterator[LiveServer]:
+    with _server(settings, db) as live:
         yield live
 
 
@@ -120,10 +99,10 @@ def _stored(db: Database) -> set[str]:
 
 
 def test_an_alert_post_is_answered_by_the_protocol_and_the_connection_stays_open(
-        server: Server, db: Database, make_integration: Callable[..., str],
+        server: LiveServer, db: Database, make_integration: Callable[..., str],
         asgi_posts: list[str]) -> None:
     key = make_integration("alertmanager")
-    with server.connect() as sock:
+    with _connect(server) as sock:
         reader = Reader(sock)
         sock.sendall(_post(key, _alerts("DiskFull")))
         status, headers, body = reader.response()
@@ -139,10 +118,10 @@ def test_an_alert_post_is_answered_by_the_protocol_and_the_connection_stays_open
 
 
 def test_pipelined_requests_are_answered_in_order(
-        server: Server, db: Database, make_integration: Callable[..., str],
+        server: LiveServer, db: Database, make_integration: Callable[..., str],
         asgi_posts: list[str]) -> None:
     key = make_integration("alertmanager")
-    with server.connect() as sock:
+    with _connect(server) as sock:
         reader = Reader(sock)
         sock.sendall(_post(key, _alerts("First")) + _post("wrong-key", _alerts("Nope"))
                      + b"GET /-/ready HTTP/1.1\r\nHost: warroom\r\n\r\n"
@@ -156,9 +135,9 @@ def test_pipelined_requests_are_answered_in_order(
 
 
 def test_refusals_say_what_is_wrong_and_store_nothing_bad(
-        server: Server, db: Database, make_integration: Callable[..., str]) -> None:
+        server: LiveServer, db: Database, make_integration: Callable[..., str]) -> None:
     key = make_integration("alertmanager")
-    with server.connect() as sock:
+    with _connect(server) as sock:
         reader = Reader(sock)
         sock.sendall(_post(key, b"[{"))
         status, headers, body = reader.response()
@@ -179,7 +158,7 @@ def test_a_body_over_the_limit_gets_413_declared_or_chunked(
     key = make_integration("alertmanager")
     big = _alerts(*(f"Big{i}" for i in range(100)))
     assert len(big) > 2_000
-    with Server(settings, db) as live, live.connect() as sock:
+    with _server(settings, db) as live, _connect(live) as sock:
         reader = Reader(sock)
         sock.sendall(_post(key, big))
         status, _, body = reader.response()
@@ -196,11 +175,11 @@ def test_a_body_over_the_limit_gets_413_declared_or_chunked(
 
 
 def test_http_1_0_and_connection_close_get_their_answer_and_a_closed_connection(
-        server: Server, db: Database, make_integration: Callable[..., str]) -> None:
+        server: LiveServer, db: Database, make_integration: Callable[..., str]) -> None:
     key = make_integration("alertmanager")
     for request in (_post(key, _alerts("Old"), version="1.0"),
                     _post(key, _alerts("Closing"), "Connection: close")):
-        with server.connect() as sock:
+        with _connect(server) as sock:
             reader = Reader(sock)
             sock.sendall(request)
             status, headers, _ = reader.response()
@@ -210,11 +189,11 @@ def test_http_1_0_and_connection_close_get_their_answer_and_a_closed_connection(
 
 
 def test_expect_100_continue_is_left_to_uvicorn(
-        server: Server, db: Database, make_integration: Callable[..., str],
+        server: LiveServer, db: Database, make_integration: Callable[..., str],
         asgi_posts: list[str]) -> None:
     key = make_integration("alertmanager")
     body = _alerts("Patient")
-    with server.connect() as sock:
+    with _connect(server) as sock:
         reader = Reader(sock)
         sock.sendall(_post(key, body, "Expect: 100-continue")[:-len(body)])
         assert reader.response()[0] == 100
@@ -225,13 +204,13 @@ def test_expect_100_continue_is_left_to_uvicorn(
 
 
 def test_a_client_that_leaves_before_its_answer_does_not_disturb_the_server(
-        server: Server, db: Database, make_integration: Callable[..., str]) -> None:
+        server: LiveServer, db: Database, make_integration: Callable[..., str]) -> None:
     key = make_integration("alertmanager")
     for i in range(20):
-        sock = server.connect()
+        sock = _connect(server)
         sock.sendall(_post(key, _alerts(f"Gone{i}")))
         sock.close()
-    with server.connect() as sock:
+    with _connect(server) as sock:
         reader = Reader(sock)
         sock.sendall(_post(key, _alerts("Stayed")))
         assert reader.response()[0] == 200

@@ -3,17 +3,14 @@ loopback port, in a thread), works unmodified against /v2/enqueue and /v2/change
 
 from __future__ import annotations
 
-import threading
-import time
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from tests.e2e.conftest import free_port
+from tests.live_server import LiveServer
 from warroom.api.app import create_app
 from warroom.config import WarroomConfig
 from warroom.db import Database
@@ -24,32 +21,9 @@ with warnings.catch_warnings():
     import pdpyras
 
 
-class LiveServer:
-    def __init__(self, settings: Settings, db: Database) -> None:
-        app = create_app(settings, config=WarroomConfig(), db=db)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise AssertionError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @pytest.fixture
 def live(settings: Settings, db: Database) -> Iterator[LiveServer]:
-    with LiveServer(settings, db) as server:
+    with LiveServer(create_app(settings, config=WarroomConfig(), db=db)) as server:
         yield server
 
 
