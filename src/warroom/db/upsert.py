@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Column
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
@@ -20,8 +19,10 @@ def insert_ignore(
     """
     if not rows:
         return set()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     column: Column[Any] = getattr(model, key)
     stmt = insert(model).on_conflict_do_nothing(index_elements=[key]).returning(column)
     return set(session.scalars(stmt, list(rows)).all())

@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Text, bindparam, cast, insert, select, update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from warroom.db.sqlite_values import SqliteValues, json_text
@@ -147,6 +146,8 @@ class Store:
               advanced: list[tuple[Any, ...]], done: list[int], now: datetime) -> None:
         """Insert the deliveries and entries, move the `advanced` timers on to their next
         step (rows in `ADVANCE_COLUMNS` order) and mark the `done` ones (ids) done."""
+        from sqlalchemy.dialects import postgresql  # this is the PostgreSQL store
+
         session = self.session
         if deliveries:
             stmt = postgresql.insert(DELIVERIES).on_conflict_do_nothing(
