@@ -6,6 +6,7 @@ uvicorn."""
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -52,8 +53,9 @@ def server(settings: Settings, db: Database, asgi_posts: list[str]) -> Iterator[
         yield live
 
 
-def _post(key: str, body: bytes, *extra: str, version: str = "1.1") -> bytes:
-    head = [f"POST /api/v2/alerts HTTP/{version}", "Host: warroom",
+def _post(key: str, body: bytes, *extra: str, version: str = "1.1",
+          target: str = "/api/v2/alerts") -> bytes:
+    head = [f"POST {target} HTTP/{version}", "Host: warroom",
             f"Authorization: Bearer {key}", "Content-Type: application/json",
             f"Content-Length: {len(body)}", *extra]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
@@ -142,7 +144,7 @@ def test_refusals_say_what_is_wrong_and_store_nothing_bad(
         sock.sendall(_post(key, b"[{"))
         status, headers, body = reader.response()
         assert status == 400 and headers["content-type"] == "application/json"
-        assert body
+        assert b"not valid JSON" in body
         # best effort: the valid alert of a partly bad batch is stored, the answer says
         # what was not
         sock.sendall(_post(key, json.dumps(
@@ -186,6 +188,31 @@ def test_http_1_0_and_connection_close_get_their_answer_and_a_closed_connection(
             assert status == 200 and headers["connection"] == "close"
             assert reader.closed()
     assert _stored(db) == {"Old", "Closing"}
+
+
+def test_refused_posts_are_access_logged_with_their_request_line(
+        server: LiveServer, db: Database, make_integration: Callable[..., str],
+        asgi_posts: list[str]) -> None:
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    access = logging.getLogger("uvicorn.access")
+    access.addHandler(handler)
+    level, access.level = access.level, logging.INFO
+    try:
+        for request in (_post("wrong-key", _alerts("Nope"), version="1.0",
+                              target="/api/v2/alerts?from=prometheus"),
+                        _post(make_integration("alertmanager"), _alerts("Fine"))):
+            with _connect(server) as sock:
+                sock.sendall(request)
+                Reader(sock).response()
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(level)
+    # the refused one, as uvicorn would write it; the accepted one is counted, not logged
+    assert len(lines) == 1, lines
+    assert lines[0].endswith('"POST /api/v2/alerts?from=prometheus HTTP/1.0" 401')
+    assert asgi_posts == []
 
 
 def test_expect_100_continue_is_left_to_uvicorn(

@@ -33,10 +33,13 @@ class _AlertPost:
     `disconnected` and `message_event` (when the client goes away), `keep_alive` (at
     shutdown)."""
 
-    __slots__ = ("chunks", "size", "too_large", "keep_alive", "response_complete",
-                 "disconnected", "message_event")
+    __slots__ = ("target", "http_version", "authorization", "chunks", "size", "too_large",
+                 "keep_alive", "response_complete", "disconnected", "message_event")
 
-    def __init__(self, keep_alive: bool) -> None:
+    def __init__(self, target: str, http_version: str, keep_alive: bool) -> None:
+        # The request line, read now: a pipelined request parsed meanwhile replaces it.
+        self.target, self.http_version = target, http_version
+        self.authorization: str | None = None
         self.chunks: list[bytes] = []
         self.size = 0
         self.too_large = False
@@ -76,10 +79,13 @@ class AlertPostProtocol(HttpToolsProtocol):
             return False  # pipelined behind a request still being answered: uvicorn queues it
         if self.limit_concurrency is not None:
             return False  # uvicorn's 503 accounting applies
-        keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()
-        post = _AlertPost(keep_alive)
+        version = parser.get_http_version()
+        post = _AlertPost(self.url.decode("latin-1"), version,
+                          keep_alive=version != "1.0" and parser.should_keep_alive())
         for name, value in self.headers:
-            if name == b"content-length":
+            if name == b"authorization":
+                post.authorization = value.decode("latin-1")
+            elif name == b"content-length":
                 try:
                     post.too_large = int(value) > self._limit
                 except ValueError:
@@ -107,21 +113,17 @@ class AlertPostProtocol(HttpToolsProtocol):
             super().on_message_complete()
             return
         self._post = None
-        authorization = None
-        for name, value in self.headers:
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
         body = None if post.too_large else b"".join(post.chunks)
         post.chunks = []
-        task = self.loop.create_task(self._respond(post, authorization, body))
+        task = self.loop.create_task(self._respond(post, body))
         task.add_done_callback(self.tasks.discard)
         self.tasks.add(task)
 
-    async def _respond(self, post: _AlertPost, authorization: str | None,
-                       body: bytes | None) -> None:
+    async def _respond(self, post: _AlertPost, body: bytes | None) -> None:
         assert self._answer is not None
         try:
-            status, content, headers = await self._answer(authorization, body, self.client)
+            status, content, headers = await self._answer(
+                post.authorization, body, self.client, post.target, post.http_version)
         except Exception:  # the handler answers its own failures; this is a last resort
             log.exception("POST %s failed", PATH.decode())
             status, content, headers = 500, b'"internal error"', []

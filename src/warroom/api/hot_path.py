@@ -52,10 +52,12 @@ class WarroomApp(FastAPI):
         return self.state.warroom.settings.max_body_bytes
 
     async def answer_alert_post(self, authorization: str | None, body: bytes | None,
-                                client: tuple[str, int] | None) -> tuple[
+                                client: tuple[str, int] | None, target: str,
+                                http_version: str) -> tuple[
                                     int, bytes, list[tuple[bytes, bytes]]]:
         """Status, body and headers (besides the length) of the answer to an alert post
-        whose body is `body`, or None when it was larger than the limit. Served from
+        whose body is `body`, or None when it was larger than the limit; `client`,
+        `target` (path and query) and `http_version` are for the access log. Served from
         here and from `api.alert_protocol`, which calls it without an ASGI cycle."""
         started = time.perf_counter()
         state: Any = self.state.warroom
@@ -72,7 +74,7 @@ class WarroomApp(FastAPI):
         if status == 429:
             headers = [*headers, _RETRY_AFTER]
         if status >= 300:
-            log_access(client, "POST", PATH, "1.1", status)
+            log_access(client, "POST", target, http_version, status)
         state.metrics.request_latency.labels("POST", PATH, str(status)).observe(
             time.perf_counter() - started)
         return status, content, headers
@@ -86,7 +88,8 @@ class WarroomApp(FastAPI):
             except ConnectionError:
                 return  # nobody to answer, nothing stored
         status, content, headers = await self.answer_alert_post(
-            authorization, body, scope.get("client"))
+            authorization, body, scope.get("client"), _target(scope),
+            scope.get("http_version", "1.1"))
         headers = [*headers, (b"content-length", str(len(content)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
@@ -99,12 +102,17 @@ def log_access(client: tuple[str, int] | None, method: str, path: str, http_vers
                     method, path, http_version, status)
 
 
-def _log_scope(scope: Scope, status: int) -> None:
+def _target(scope: Scope) -> str:
+    """The request's path and query, as the access log shows them."""
     path = scope.get("root_path", "") + scope["path"]
     if scope.get("query_string"):
         path += "?" + scope["query_string"].decode("latin-1")
-    log_access(scope.get("client"), scope["method"], path, scope.get("http_version", "1.1"),
-               status)
+    return path
+
+
+def _log_scope(scope: Scope, status: int) -> None:
+    log_access(scope.get("client"), scope["method"], _target(scope),
+               scope.get("http_version", "1.1"), status)
 
 
 def _logged(scope: Scope, send: Send) -> Send:
