@@ -27,7 +27,7 @@ def main(argv: list[str]) -> None:
     try:
         uvicorn.run("warroom.cli.serve:worker_app", factory=True, workers=int(workers),
                     host=host, port=int(port), log_level=log_level, proxy_headers=False,
-                    log_config=None, access_log=False, http=AlertPostProtocol)
+                    log_config=None, http=AlertPostProtocol)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)  # the workers' counters
 

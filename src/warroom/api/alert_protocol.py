@@ -55,6 +55,11 @@ class _AlertPost:
 class AlertPostProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The app writes the access log (`api.hot_path`), leaving accepted alert posts
+        # out; uvicorn would write a line for every request. Turned off here rather than
+        # with uvicorn's `access_log=False`, which also stops the app's lines reaching
+        # any handler (it empties the logger's handlers and stops its propagation).
+        self.access_log = False
         handler = _handler_of(self.app)
         self._answer = handler.answer_alert_post if handler is not None else None
         self._limit: int = handler.max_body_bytes if handler is not None else 0

@@ -73,8 +73,8 @@ def serve_command(
     app = _build_app(settings, cfg, db, engine=engine)
     freeze_startup_objects()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                proxy_headers=False, log_config=None, http=AlertPostProtocol,
-                access_log=False)  # written by the app (api.hot_path)
+                proxy_headers=False, log_config=None,
+                http=AlertPostProtocol)  # the access log is the app's (api.hot_path)
 
 
 def _first_start(settings: Settings, db: Database, cfg: WarroomConfig) -> None:
