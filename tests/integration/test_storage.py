@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -119,3 +120,47 @@ def test_alert_rows_leave_room_for_heap_only_updates_on_postgresql(db: Database)
         options = session.execute(text(
             "SELECT reloptions FROM pg_class WHERE relname = 'alerts'")).scalar()
     assert "fillfactor=70" in (options or [])
+
+
+
+def _alert_rows_sql(count: int) -> str:
+    """`count` alerts of the size Prometheus sends (~330 bytes of raw JSON)."""
+    raw = '{"labels": {"alertname": "DiskFull", "instance": "db1:9100", "job": "node"}, ' \
+          '"annotations": {"summary": "disk full"}, "pad": "' + "x" * 200 + '"}'
+    return (
+        "INSERT INTO alerts (fingerprint, content_hash, status, labels, annotations, summary, "
+        "source_format, starts_at, first_seen_at, last_seen_at, updated_at, receive_count, "
+        "suppressed, raw) SELECT md5(i::text), md5(i::text), 'firing', "
+        "'{\"alertname\": \"DiskFull\", \"instance\": \"db1:9100\"}', '{}', 'disk full', "
+        f"'alertmanager', now(), now(), now(), now(), 1, '{{}}', '{raw}' "
+        f"FROM generate_series(1, {count}) i")
+
+
+@pytest.mark.parametrize("ingest", [False, True], ids=["pool", "alert-writer"])
+def test_statements_are_planned_for_the_table_as_it_is_now(db: Database, ingest: bool) -> None:
+    """PostgreSQL: a statement prepared while `alerts` was empty must not keep scanning the
+    whole table once it holds thousands of alerts (the writer's fingerprint lookup read
+    every row of every batch). Without per-execution plans the sixth run of a prepared
+    statement fixes a generic plan, made for the empty table, until an ANALYZE."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL plan cache")
+    from warroom.alerts.store import _PG_LOCK_KNOWN
+
+    probe = _PG_LOCK_KNOWN.replace("%s", "$1")
+    explain = """EXPLAIN (FORMAT JSON) EXECUTE {}('["a", "b"]')"""
+    with db.session(write=True, ingest=ingest) as session:
+        assert session.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+        session.execute(text(f"PREPARE early(text) AS {probe}"))
+        for _ in range(8):  # past the five custom plans PostgreSQL makes before choosing
+            session.execute(text("""EXECUTE early('["a", "b"]')"""))
+        session.execute(text(_alert_rows_sql(50_000)))
+        session.execute(text(f"PREPARE late(text) AS {probe}"))
+        early = _nodes(session.execute(text(explain.format("early"))).scalar()[0]["Plan"])
+        late = _nodes(session.execute(text(explain.format("late"))).scalar()[0]["Plan"])
+        session.rollback()
+    assert "Index Scan" in late  # the table is now large enough for the index
+    assert early == late
+
+
+def _nodes(plan: dict[str, Any]) -> list[str]:
+    return [plan["Node Type"]] + [n for sub in plan.get("Plans", []) for n in _nodes(sub)]
