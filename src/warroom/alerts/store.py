@@ -23,7 +23,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import String, bindparam, func, select, update
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from warroom.alerts.models import Alert, AlertGroup
@@ -65,19 +64,11 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
     """
     if not rows:
         return set()
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         values = _SqliteRows()
         _sqlite_many(session, _sqlite_insert, [values.row(r) for r in rows])
         return {r["fingerprint"] for r in rows}
-    if dialect == "postgresql":
-        return _pg_insert(session, rows)
-    stmt = sqlite.insert(TABLE).on_conflict_do_nothing(index_elements=["fingerprint"]) \
-        .returning(_C.fingerprint)
-    inserted: set[str] = set()
-    for i in range(0, len(rows), CHUNK):
-        inserted.update(session.execute(stmt, list(rows[i:i + CHUNK])).scalars())
-    return inserted
+    return _pg_insert(session, rows)
 
 
 def _pg_insert(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
