@@ -509,3 +509,68 @@ def _waits_on_a_lock(db: Database, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def test_under_shared_locks_a_new_alert_another_writer_stored_first_becomes_a_repeat(
+        pipeline: Pipeline) -> None:
+    """PostgreSQL, two writers attaching to one open incident under shared locks: the
+    second finds the first's uncommitted insert of the same alert, waits for its commit on
+    the fingerprint itself (no group lock orders them any more), then stores it as a repeat
+    and its own new alert as usual."""
+    db = pipeline.db
+    if db.is_sqlite:
+        pytest.skip("SQLite's write transaction excludes the other writer")
+    opener, burst, other = (alert("Burst", instance=i) for i in ("o", "a", "b"))
+    pipeline.send(opener, at=T0)
+    soon = T0 + timedelta(milliseconds=300)  # within LAST_ALERT_PRECISION: attach only
+    outcome: list[Outcome] = []
+
+    def second() -> None:
+        with db.transaction() as session:
+            outcome.append(ingest(session, [burst, other], cfg=pipeline.cfg,
+                                  sender=Sender("two"), now=soon, shared=True))
+
+    with db.transaction() as first:
+        first_out = ingest(first, [burst], cfg=pipeline.cfg, sender=Sender("one"), now=soon,
+                           shared=True)
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert _waits_on_a_lock(db), "the second writer never waited for the alert row"
+    thread.join(30)
+    assert first_out.new == 1 and first_out.incidents_touched == {"INC-1"}
+    (out,) = outcome
+    assert (out.received, out.new, out.deduplicated) == (2, 1, 1)
+    assert out.incidents_opened == [] and out.incidents_touched == {"INC-1"}
+    incident = pipeline.only_incident()
+    with db.reading() as session:
+        rows = {r.labels["instance"]: r for r in session.scalars(select(Alert))}
+    assert rows["a"].receive_count == 2 and rows["b"].receive_count == 1
+    assert {r.incident_id for r in rows.values()} == {incident.id}
+
+
+def test_under_shared_locks_a_batch_that_must_change_an_incident_asks_for_exclusive_ones(
+        pipeline: Pipeline) -> None:
+    """Opening, bumping a group's last alert time, raising a severity and resolving all
+    write: under shared locks each raises NeedsExclusiveLocks before committing anything,
+    and the same batch then goes through with exclusive locks."""
+    from warroom.alerts.service import NeedsExclusiveLocks
+
+    db = pipeline.db
+    first = alert("Disk", instance="a", severity="warning")
+    cases = [
+        ("a new group", [first], T0),
+        ("a last alert time older than the precision", [alert("Disk", instance="b")],
+         T0 + timedelta(seconds=5)),
+        ("a higher severity", [alert("Disk", instance="c", severity="critical")],
+         T0 + timedelta(seconds=5, milliseconds=300)),
+        ("a resolve", [alert("Disk", instance="a", severity="warning", status="resolved")],
+         T0 + timedelta(seconds=5, milliseconds=600)),
+    ]
+    for why, batch, at in cases:
+        with pytest.raises(NeedsExclusiveLocks), db.transaction() as session:
+            ingest(session, batch, cfg=pipeline.cfg, sender=Sender("s"), now=at, shared=True)
+        out = pipeline.send(*batch, at=at)  # exclusive: as if the first try never ran
+        assert (out.new, out.resolved) == ((0, 1) if why == "a resolve" else (1, 0)), why
+    incident = pipeline.only_incident()
+    assert incident.severity == "SEV1"
+    assert pipeline.stored(first).status == "resolved"

@@ -358,3 +358,99 @@ def test_a_connection_the_server_dropped_costs_a_retry_not_the_request(
     assert killed >= 1
     assert writer.write(Submission(SENDER, [alert("DiskFull", i="after")], T0)).new == 1
     assert stored(db) >= {"before", "after"}
+
+
+
+class Holder:
+    """Another transaction holding the first correlation group and its incident the way
+    a concurrent batch under shared locks does (PostgreSQL)."""
+
+    def __init__(self, db: Database) -> None:
+        from sqlalchemy import text
+
+        from warroom.alerts import store
+        from warroom.alerts.models import AlertGroup
+
+        self.session = db.session(write=True)
+        key, self.incident_id = self.session.execute(
+            select(AlertGroup.group_key, AlertGroup.incident_id)).one()
+        store.lock_groups(self.session, [key], shared=True)
+        self.session.execute(text("SELECT id FROM incidents WHERE id = :id FOR SHARE"),
+                             {"id": self.incident_id})
+
+    def release(self) -> None:
+        self.session.rollback()
+        self.session.close()
+
+
+def _incident_of(db: Database, i: str) -> object:
+    with db.reading() as session:
+        return session.scalar(select(Alert.incident_id).where(Alert.labels["i"].as_string() == i))
+
+
+def _group_seen_at(db: Database) -> datetime | None:
+    from warroom.alerts.models import AlertGroup
+
+    with db.reading() as session:
+        return session.scalar(select(AlertGroup.last_alert_at))
+
+
+def test_alerts_joining_an_open_incident_do_not_queue_behind_another_writer(
+        writer: AlertWriter, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: a batch that only attaches alerts to the incident their group feeds
+    takes shared locks, so it goes through while another transaction holds the group and
+    the incident the same way (another writer's batch); a batch that must change the group
+    (its last alert time is older than `LAST_ALERT_PRECISION`) waits for it."""
+    if db.is_sqlite:
+        pytest.skip("SQLite's write transaction excludes the other writer")
+    from datetime import timedelta
+
+    monkeypatch.setattr(writer_module, "EXCLUSIVE_AFTER_MISS", 0)  # see the next test
+    assert writer.write(Submission(SENDER, [alert("DiskFull", i="1")], T0)).new == 1
+    holder = Holder(db)
+    try:
+        joined = writer.submit(Submission(SENDER, [alert("DiskFull", i="2")],
+                                          T0 + timedelta(milliseconds=500)))
+        assert joined.result(10).new == 1  # did not wait for the holder
+        assert _incident_of(db, "2") == holder.incident_id
+        assert _group_seen_at(db) == T0  # within the precision: the group was not written
+
+        later = writer.submit(Submission(SENDER, [alert("DiskFull", i="3")],
+                                         T0 + timedelta(seconds=5)))
+        time.sleep(1.0)
+        assert not later.done()  # it must write the group: it waits for the holder
+    finally:
+        holder.release()
+    assert later.result(10).new == 1
+    assert _incident_of(db, "3") == holder.incident_id
+    assert _group_seen_at(db) == T0 + timedelta(seconds=5)
+
+
+def test_after_opening_an_incident_the_next_batches_lock_exclusively_for_a_while(
+        writer: AlertWriter, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: a batch that had to open an incident makes the next
+    `EXCLUSIVE_AFTER_MISS` batches skip the shared try (events that each open an
+    incident would waste one every time); then batches try shared locks again."""
+    if db.is_sqlite:
+        pytest.skip("SQLite's write transaction excludes the other writer")
+    from datetime import timedelta
+
+    monkeypatch.setattr(writer_module, "EXCLUSIVE_AFTER_MISS", 2)
+    ms = timedelta(milliseconds=100)
+    assert writer.write(Submission(SENDER, [alert("DiskFull", i="1")], T0)).new == 1
+    holder = Holder(db)
+    try:
+        skipped = writer.submit(Submission(SENDER, [alert("DiskFull", i="2")], T0 + ms))
+        time.sleep(1.0)
+        assert not skipped.done()  # exclusive at once: it waits for the holder
+    finally:
+        holder.release()
+    assert skipped.result(10).new == 1
+    assert writer.write(Submission(SENDER, [alert("DiskFull", i="3")], T0 + 2 * ms)).new == 1
+    holder = Holder(db)
+    try:  # the two exclusive batches are spent: this one tries shared locks again
+        shared = writer.submit(Submission(SENDER, [alert("DiskFull", i="4")], T0 + 3 * ms))
+        assert shared.result(10).new == 1
+    finally:
+        holder.release()
+    assert {_incident_of(db, i) for i in "1234"} == {holder.incident_id}

@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -46,9 +46,24 @@ MAX_GROUP_KEY = 1000
 MAX_DEDUP_KEY = 512
 MAX_SEVERITY_HINT = 64
 MAX_SERVICE = 200
+#: Under shared locks a group's last alert time is not moved for every batch: only once it
+#: is older than this (a write, so under exclusive locks). A correlation window can end
+#: this much earlier than the last alert's arrival would make it.
+LAST_ALERT_PRECISION = timedelta(seconds=1)
 _STATUS_TEXT = {status: status.value for status in AlertStatus}  # `.value` is slow
 _COUNTER = {"new": "new", "same": "deduplicated", "updated": "updated",
             "resolved": "resolved", "refired": "updated"}
+
+
+class NeedsExclusiveLocks(Exception):
+    """A batch ingested under shared locks (`ingest(shared=True)`) would change a
+    correlation group or an incident: the caller rolls its transaction back and ingests
+    it again with `shared=False`. `routine`: only to move a group's last alert time,
+    which the next batches will not need again soon."""
+
+    def __init__(self, why: str, *, routine: bool = False) -> None:
+        super().__init__(why)
+        self.routine = routine
 
 
 @dataclass(frozen=True)
@@ -235,9 +250,17 @@ def _firing_after(session: Session, cfg: PipelineConfig,
 
 def ingest(
     session: Session, alerts: Sequence[IncomingAlert], *, cfg: PipelineConfig, sender: Sender,
-    now: datetime,
+    now: datetime, shared: bool = False,
 ) -> Outcome:
-    """Store a batch and apply its incident effects; flushes, never commits."""
+    """Store a batch and apply its incident effects; flushes, never commits.
+
+    `shared` (PostgreSQL): lock the correlation groups and incidents for reading only, so
+    that concurrent batches attaching alerts to the same open incidents do not queue for
+    each other (two writers of new alerts into the same groups waited 130+ ms for each
+    other's 1,000-alert batches). Raises NeedsExclusiveLocks as soon as the batch would
+    change one of them (open, reopen, raise or resolve an incident, move a group's last
+    alert time, see `LAST_ALERT_PRECISION`); nothing it did may then be committed.
+    """
     out = Outcome(received=len(alerts))
     latest: dict[str, IncomingAlert] = {}
     counts: dict[str, int] = defaultdict(int)
@@ -253,7 +276,7 @@ def ingest(
     routed = {fp: _route(latest[fp], cfg, sender, active, firing, now) for fp in fingerprints}
     states, changes, unwritten = _store(session, latest, routed, counts, sender, now, out)
     ordered = [states[fp] for fp in fingerprints if fp in states]
-    locked = _lock_in_order(session, ordered, changes)
+    locked = _lock_in_order(session, ordered, changes, now, shared=shared)
     batch = _Batch()
     attached: list[tuple[str, uuid.UUID]] = []
     for state in ordered:
@@ -270,11 +293,13 @@ def ingest(
         _unclaim(out, batch, raced)
     store.attach(session, attached)
     store.save_groups(session, locked.groups.values())
+    if shared and batch.resolved:  # `_lock_in_order` saw them coming; never resolve here
+        raise NeedsExclusiveLocks("an alert resolved: its incident may resolve")
     del locked
     _finish(session, batch, cfg, sender, now, out)
     if raced:  # stored by another writer meanwhile: now they are repeats of its alerts
         again = ingest(session, [latest[fp] for fp in sorted(raced) for _ in range(counts[fp])],
-                       cfg=cfg, sender=sender, now=now)
+                       cfg=cfg, sender=sender, now=now, shared=shared)
         _merge(out, again)
     session.flush()
     return out
@@ -477,6 +502,7 @@ class _Locked:
     # batch closes an incident before every alert is placed (auto-resolve comes after),
     # so the alerts after the first of a group get the same answer without asking again.
     feeding: dict[str, _IncidentView] = field(default_factory=dict)
+    shared: bool = False  # read locks only: see `ingest`
 
     def incident(self, session: Session, incident_id: uuid.UUID | None) -> _IncidentView | None:
         if incident_id is None:
@@ -484,33 +510,48 @@ class _Locked:
         found = self.incidents.get(incident_id)
         if found is None:
             row = session.execute(select(*_INCIDENT_VIEW).where(Incident.id == incident_id)
-                                  .with_for_update()).first()
+                                  .with_for_update(read=self.shared)).first()
             if row is not None:
                 found = self.incidents[incident_id] = _IncidentView(*row)
         return found
 
 
-def _lock_in_order(session: Session, rows: list[_State], changes: dict[str, str]) -> _Locked:
+def _lock_in_order(session: Session, rows: list[_State], changes: dict[str, str],
+                   now: datetime, *, shared: bool = False) -> _Locked:
     """Take every lock the batch will need up front, in one global order: alerts (already
     locked, by fingerprint) → correlation groups (by key) → incidents (by id) → the
     incident counter (taken last, when declaring). Concurrent batches that touch the same
     groups then queue instead of deadlocking, and each lock is one statement, not one
-    statement per alert. Returns the locked objects by key."""
-    locked = _Locked()
+    statement per alert. Returns the locked objects by key.
+
+    `shared`: read locks, after checking what can be seen before any effect is applied
+    (an alert resolving into an incident, a group with no open incident or an old last
+    alert time): those raise NeedsExclusiveLocks at once."""
+    locked = _Locked(shared=shared)
     keys = sorted({r.group_key for r in rows if r.group_key and r.status == "firing"
                    and not r.suppressed and not _quiet(r, changes[r.fingerprint])})
     incident_ids = {r.incident_id for r in rows
                     if r.incident_id is not None and not _quiet(r, changes[r.fingerprint])}
-    locked.groups = store.lock_groups(session, keys)
+    if shared and any(r.incident_id is not None and changes[r.fingerprint] == "resolved"
+                      for r in rows):
+        raise NeedsExclusiveLocks("an alert resolved: its incident may resolve")
+    locked.groups = store.lock_groups(session, keys, shared=shared)
+    if shared:
+        groups = [locked.groups.get(k) for k in keys]
+        if any(g is None or g.incident_id is None or g.last_alert_at is None for g in groups):
+            raise NeedsExclusiveLocks("a group needs an incident")
+        if any(now - g.last_alert_at > LAST_ALERT_PRECISION for g in groups):  # type: ignore
+            raise NeedsExclusiveLocks("a group needs a newer last alert time", routine=True)
     incident_ids |= {g.incident_id for g in locked.groups.values() if g.incident_id is not None}
     ordered = sorted(incident_ids, key=str)
     for i in range(0, len(ordered), CHUNK):
-        for view in _lock_incidents(session, ordered[i:i + CHUNK]):
+        for view in _lock_incidents(session, ordered[i:i + CHUNK], shared=shared):
             locked.incidents[view.id] = view
     return locked
 
 
-def _lock_incidents(session: Session, ids: list[uuid.UUID]) -> list[_IncidentView]:
+def _lock_incidents(session: Session, ids: list[uuid.UUID], *,
+                    shared: bool = False) -> list[_IncidentView]:
     if session.get_bind().dialect.name == "sqlite":  # every batch: no per-row processing
         rows = session.connection().exec_driver_sql(
             "SELECT id, number, status, severity, resolved_at FROM incidents "
@@ -520,7 +561,7 @@ def _lock_incidents(session: Session, ids: list[uuid.UUID]) -> list[_IncidentVie
                 for id_, number, status, severity, resolved in rows]
     return [_IncidentView(*row) for row in session.execute(
         select(*_INCIDENT_VIEW).where(Incident.id.in_(ids)).order_by(Incident.id)
-        .with_for_update())]
+        .with_for_update(read=shared))]
 
 
 def _effects(
@@ -540,7 +581,8 @@ def _effects(
     if incident is not None and Status(incident.status).is_open:
         if change in ("updated", "refired"):
             batch.entries[(incident.id, f"alert.{change}")].append(row)
-            _raise_severity(session, incident, row, route, cfg, sender, now)
+            _raise_severity(session, incident, row, route, cfg, sender, now,
+                            shared=locked.shared)
             out.touch(row.fingerprint, incident.reference)
         return None
     # Not attached to an open incident: a new alert, a refire, or one that was suppressed
@@ -553,7 +595,7 @@ def _effects(
     batch.entries[(incident.id, "alert.attached")].append(row)
     # An alert joining an incident its group already feeds may be more severe than the
     # one that opened it (a no-op for the alert that just opened it).
-    _raise_severity(session, incident, row, route, cfg, sender, now)
+    _raise_severity(session, incident, row, route, cfg, sender, now, shared=locked.shared)
     out.touch(row.fingerprint, incident.reference)
     return incident.id
 
@@ -628,6 +670,8 @@ def _choose_incident(
     key = row.group_key
     group = locked.groups.get(key)
     if group is None:  # not pre-locked (a caller outside ingest): lock it now
+        if locked.shared:
+            raise NeedsExclusiveLocks(f"group {key} was not locked")
         group = store.lock_groups(session, [key])[key]
         locked.groups[key] = group
     assert group is not None
@@ -637,6 +681,10 @@ def _choose_incident(
         status = Status(incident.status)
         recent = group.last_alert_at is not None and (
             now - group.last_alert_at <= settings.group_window)
+        if status.is_open and recent and locked.shared:
+            return incident  # its last alert time is recent enough (`_lock_in_order`)
+        if locked.shared:
+            raise NeedsExclusiveLocks(f"group {key} needs a change")
         if status.is_open and (recent or _has_firing(session, incident.id)):
             group.last_alert_at, group.changed = now, True
             return incident
@@ -649,6 +697,8 @@ def _choose_incident(
             group.last_alert_at, group.changed = now, True
             out.touch(row.fingerprint, incident.reference)
             return incident
+    if locked.shared:
+        raise NeedsExclusiveLocks(f"group {key} needs an incident")
     incident = _IncidentView.of(_open_incident(session, row, route, cfg, sender, now))
     locked.incidents[incident.id] = incident
     group.incident_id, group.last_alert_at, group.changed = incident.id, now, True
@@ -700,9 +750,11 @@ def _open_incident(session: Session, row: _State, route: RouteMatch, cfg: Pipeli
 
 def _raise_severity(session: Session, incident: _IncidentView, row: _State,
                     route: RouteMatch, cfg: PipelineConfig, sender: Sender,
-                    now: datetime) -> None:
+                    now: datetime, *, shared: bool = False) -> None:
     severity = _severity_of(row, route, cfg)
     if severity != incident.severity and _more_severe(cfg, severity, incident.severity):
+        if shared:
+            raise NeedsExclusiveLocks(f"{incident.reference} needs a higher severity")
         old = incident.severity
         incident.load(session).severity = incident.severity = severity
         timeline.append(

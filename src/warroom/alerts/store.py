@@ -353,15 +353,18 @@ class Group:
     changed: bool = False
 
 
-def lock_groups(session: Session, keys: Sequence[str]) -> dict[str, Group]:
+def lock_groups(session: Session, keys: Sequence[str], *,
+                shared: bool = False) -> dict[str, Group]:
     """Lock the groups (in the caller's key order), creating the missing ones first.
 
     One statement when the groups exist (the usual case); on PostgreSQL a race with
     another writer creating the same group ends in a deadlock the writer retries.
+    `shared` (PostgreSQL): share locks, for a batch that only reads the groups (other
+    such batches hold them too); missing groups are left out, not created.
     """
-    found = _select_groups(session, keys)
+    found = _select_groups(session, keys, shared=shared)
     missing = [k for k in keys if k not in found]
-    if missing:
+    if missing and not shared:
         insert_ignore(session, AlertGroup, [
             {"group_key": k, "route_id": k.split(":", 1)[0], "incident_id": None,
              "last_alert_at": None} for k in missing], "group_key")
@@ -369,7 +372,8 @@ def lock_groups(session: Session, keys: Sequence[str]) -> dict[str, Group]:
     return found
 
 
-def _select_groups(session: Session, keys: Sequence[str]) -> dict[str, Group]:
+def _select_groups(session: Session, keys: Sequence[str], *,
+                   shared: bool = False) -> dict[str, Group]:
     found: dict[str, Group] = {}
     sqlite_db = session.get_bind().dialect.name == "sqlite"
     for i in range(0, len(keys), CHUNK):
@@ -384,7 +388,7 @@ def _select_groups(session: Session, keys: Sequence[str]) -> dict[str, Group]:
             continue
         query = (select(GROUPS.c.group_key, GROUPS.c.incident_id, GROUPS.c.last_alert_at)
                  .where(GROUPS.c.group_key.in_(chunk))
-                 .order_by(GROUPS.c.group_key).with_for_update())
+                 .order_by(GROUPS.c.group_key).with_for_update(read=shared))
         for key, incident_id, last_alert_at in session.execute(query):
             found[key] = Group(key, incident_id, last_alert_at)
     return found

@@ -61,6 +61,7 @@ MAX_BATCH_ALERTS = 1000
 SQLITE_STORM_BATCH_ALERTS = 5000
 STORM_NEW_SHARE = 0.5  # a batch at least this new makes the next one a storm batch
 ATTEMPTS = 4
+EXCLUSIVE_AFTER_MISS = 4  # PostgreSQL: see `AlertWriter._locking`
 
 
 MAX_QUEUED_ALERTS = 50_000  # beyond this, new requests are refused with "retry later"
@@ -199,6 +200,7 @@ class AlertWriter:
         self.max_batch_alerts = MAX_BATCH_ALERTS
         self.storm_batch_alerts = SQLITE_STORM_BATCH_ALERTS if db.is_sqlite else MAX_BATCH_ALERTS
         self._storm = False  # the last batch was mostly new alerts
+        self._exclusive_next = 0  # batches to lock exclusively before trying shared again
         self._workers: list[threading.Thread] = []
         self._start_lock = threading.Lock()
         self._queued_alerts = 0
@@ -364,7 +366,7 @@ class AlertWriter:
     def _write(self, batch: list[Submission], settlement: _Settlement) -> None:
         started = time.perf_counter()
         try:
-            results = self._retrying(lambda session: self._apply(session, batch))
+            results = self._locking(batch)
         except Exception:
             if len(batch) == 1:
                 raise
@@ -372,7 +374,7 @@ class AlertWriter:
                         exc_info=True)
             for s in batch:
                 try:
-                    one = self._retrying(lambda session, s=s: self._apply(session, [s]))
+                    one = self._locking([s])
                     settlement.settle(s, one[0])
                 except Exception as exc:
                     settlement.settle(s, exc)
@@ -387,6 +389,27 @@ class AlertWriter:
             self.metrics.ingest_batch_requests.observe(len(batch))
             self.metrics.ingest_batch_seconds.observe(time.perf_counter() - started)
 
+    def _locking(self, batch: list[Submission]) -> list[pipeline.Outcome]:
+        """On PostgreSQL, first with shared locks on the correlation groups and incidents
+        (`pipeline.ingest`); again with exclusive ones if the batch must change them.
+
+        After a miss that was not routine the next `EXCLUSIVE_AFTER_MISS` batches lock
+        exclusively at once: alerts that each open an incident (events without the
+        grouping labels) would otherwise pay for a wasted first try every time. Batches carrying
+        acknowledgements lock exclusively from the start: those lock incidents for
+        update, and two writers holding a shared lock on one incident would each wait
+        for the other."""
+        if self.db.is_sqlite or any(s.work is not None for s in batch):
+            return self._retrying(lambda session: self._apply(session, batch))
+        if self._exclusive_next > 0:
+            self._exclusive_next -= 1
+            return self._retrying(lambda session: self._apply(session, batch))
+        try:
+            return self._retrying(lambda session: self._apply(session, batch, shared=True))
+        except pipeline.NeedsExclusiveLocks as miss:
+            self._exclusive_next = 0 if miss.routine else EXCLUSIVE_AFTER_MISS
+        return self._retrying(lambda session: self._apply(session, batch))
+
     def _retrying(self, work: Callable[[Session], list[pipeline.Outcome]]
                   ) -> list[pipeline.Outcome]:
         for attempt in range(1, ATTEMPTS + 1):
@@ -399,9 +422,11 @@ class AlertWriter:
                 time.sleep(0.01 * attempt)
         raise AssertionError("unreachable")
 
-    def _apply(self, session: Session, batch: list[Submission]) -> list[pipeline.Outcome]:
+    def _apply(self, session: Session, batch: list[Submission], *,
+               shared: bool = False) -> list[pipeline.Outcome]:
         """Consecutive plain submissions of one sender are merged into one pipeline batch;
-        the rest run alone, all in arrival order, all in this transaction."""
+        the rest run alone, all in arrival order, all in this transaction. `shared`: see
+        `pipeline.ingest`."""
         cfg = self._cfg()
         results: dict[int, pipeline.Outcome] = {}
         run: list[Submission] = []
@@ -411,7 +436,8 @@ class AlertWriter:
                 return
             alerts = [a for s in run for a in s.alerts]
             now = max(s.now for s in run)
-            merged = pipeline.ingest(session, alerts, cfg=cfg, sender=run[0].sender, now=now)
+            merged = pipeline.ingest(session, alerts, cfg=cfg, sender=run[0].sender, now=now,
+                                     shared=shared)
             for s in run:
                 results[id(s)] = merged if len(run) == 1 else pipeline.share_of(merged, s.alerts,
                                                                                   cfg, now)
