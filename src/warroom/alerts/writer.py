@@ -11,6 +11,11 @@ at once. A 2xx still means committed: nothing is acknowledged before its transac
 If a merged batch fails for any reason but contention, its requests are retried one by
 one, so a request that cannot be stored fails alone (with a 5xx the sender retries).
 
+On PostgreSQL the writers run two threads, and a batch that only attaches alerts to
+incidents their groups already feed takes shared locks on them (`pipeline.ingest`), so
+the two do not queue for each other; one that must change a group or an incident is
+written again under exclusive locks (`AlertWriter._locking`).
+
 When a burst is over (no request for `IDLE_SECONDS` after a batch), the writer runs its
 idle hooks once: by default a full garbage collection, then `release_freed_memory`,
 which hands the heap memory the burst freed back to the operating system (glibc keeps
@@ -395,10 +400,10 @@ class AlertWriter:
 
         After a miss that was not routine the next `EXCLUSIVE_AFTER_MISS` batches lock
         exclusively at once: alerts that each open an incident (events without the
-        grouping labels) would otherwise pay for a wasted first try every time. Batches carrying
-        acknowledgements lock exclusively from the start: those lock incidents for
-        update, and two writers holding a shared lock on one incident would each wait
-        for the other."""
+        grouping labels) would otherwise pay for a wasted first try every time. Batches
+        carrying acknowledgements lock exclusively from the start: those lock incidents
+        for update, and two writers holding a shared lock on one incident would each
+        wait for the other."""
         if self.db.is_sqlite or any(s.work is not None for s in batch):
             return self._retrying(lambda session: self._apply(session, batch))
         if self._exclusive_next > 0:
