@@ -681,9 +681,9 @@ def _choose_incident(
         status = Status(incident.status)
         recent = group.last_alert_at is not None and (
             now - group.last_alert_at <= settings.group_window)
-        if status.is_open and recent and locked.shared:
-            return incident  # its last alert time is recent enough (`_lock_in_order`)
-        if locked.shared:
+        if locked.shared:  # attach only: its last alert time is fresh (`_lock_in_order`)
+            if status.is_open and recent:
+                return incident
             raise NeedsExclusiveLocks(f"group {key} needs a change")
         if status.is_open and (recent or _has_firing(session, incident.id)):
             group.last_alert_at, group.changed = now, True

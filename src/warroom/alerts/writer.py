@@ -404,16 +404,19 @@ class AlertWriter:
         carrying acknowledgements lock exclusively from the start: those lock incidents
         for update, and two writers holding a shared lock on one incident would each
         wait for the other."""
-        if self.db.is_sqlite or any(s.work is not None for s in batch):
+        def exclusive() -> list[pipeline.Outcome]:
             return self._retrying(lambda session: self._apply(session, batch))
+
+        if self.db.is_sqlite or any(s.work is not None for s in batch):
+            return exclusive()
         if self._exclusive_next > 0:
             self._exclusive_next -= 1
-            return self._retrying(lambda session: self._apply(session, batch))
+            return exclusive()
         try:
             return self._retrying(lambda session: self._apply(session, batch, shared=True))
         except pipeline.NeedsExclusiveLocks as miss:
             self._exclusive_next = 0 if miss.routine else EXCLUSIVE_AFTER_MISS
-        return self._retrying(lambda session: self._apply(session, batch))
+        return exclusive()
 
     def _retrying(self, work: Callable[[Session], list[pipeline.Outcome]]
                   ) -> list[pipeline.Outcome]:

@@ -10,9 +10,10 @@ served process most alert posts do not even reach this: `api.alert_protocol` ans
 them from uvicorn's protocol with `answer_alert_post`.
 
 The access log is written here, not by uvicorn (whose own access logging
-`api.alert_protocol` turns off in a served process): uvicorn builds a log record for every request before any filter can drop it, and
-for accepted alert posts, which are counted in /metrics and would drown the log, that
-record cost more than a tenth of the request. Refused posts and every other request are
+`api.alert_protocol` turns off in a served process): uvicorn builds a log record for
+every request before any filter can drop it, and for accepted alert posts, which are
+counted in /metrics and would drown the log, that record cost more than a tenth of the
+request. Refused posts and every other request are
 logged, in uvicorn's format and under its `uvicorn.access` logger name.
 """
 
