@@ -8,13 +8,16 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from tests.integration.test_alert_writer import Gate
 from tests.live_server import LiveServer
+from warroom.alerts import writer as writer_module
 from warroom.alerts.models import Alert
 from warroom.api.alert_protocol import AlertPostProtocol
 from warroom.api.app import create_app
@@ -22,6 +25,7 @@ from warroom.api.hot_path import WarroomApp
 from warroom.config import WarroomConfig
 from warroom.db import Database
 from warroom.settings import Settings
+from warroom.testing.intake import intake_processed
 
 
 def _server(settings: Settings, db: Database) -> LiveServer:
@@ -241,7 +245,41 @@ def test_a_client_that_leaves_before_its_answer_does_not_disturb_the_server(
         reader = Reader(sock)
         sock.sendall(_post(key, _alerts("Stayed")))
         assert reader.response()[0] == 200
+    intake_processed(db)  # answered once journaled when several came together
     stored = _stored(db)
     assert "Stayed" in stored
     # an alert whose sender left is stored or not, never half: each one is a row or absent
     assert stored <= {"Stayed", *(f"Gone{i}" for i in range(20))}
+
+
+def test_posts_answered_before_processing_are_listed_by_the_next_read(
+        server: LiveServer, db: Database, make_integration: Callable[..., str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Posts that arrive together are answered once journaled; a `GET /api/v2/alerts`
+    after their answers still lists them (it waits for the writer to catch up)."""
+    monkeypatch.setattr(writer_module, "PROCESS_AFTER_SECONDS", 1.0)
+    key = make_integration("alertmanager")
+    writer = server.app.state.warroom.writer
+    gates = [Gate() for _ in range(writer.threads)]
+    for gate in gates:  # every writer thread busy while the posts arrive
+        gate.hold(writer)
+    names = [f"Together{i}" for i in range(6)]
+    sockets = [_connect(server) for _ in names]
+    try:
+        for sock, name in zip(sockets, names, strict=True):
+            sock.sendall(_post(key, _alerts(name)))
+        time.sleep(0.2)  # all six reach the writer's queue
+        for gate in gates:
+            gate.release.set()
+        assert [Reader(s).response()[0] for s in sockets] == [200] * len(names)
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert not _stored(db) & set(names)  # answered, not processed yet
+    with _connect(server) as sock:
+        reader = Reader(sock)
+        sock.sendall(f"GET /api/v2/alerts HTTP/1.1\r\nHost: warroom\r\n"
+                     f"Authorization: Bearer {key}\r\n\r\n".encode())
+        status, _, body = reader.response()
+    assert status == 200
+    assert {a["labels"]["alertname"] for a in json.loads(body)} == set(names)

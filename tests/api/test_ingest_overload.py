@@ -28,18 +28,20 @@ def _waiting_alert() -> Any:
 
 
 def _hold(writer: Any) -> threading.Event:
-    """Keep the writer busy with a request until the returned event is set, so what is
-    submitted meanwhile waits in its queue."""
-    writer.threads = 1  # PostgreSQL runs two; one busy thread keeps the queue waiting
-    entered, release = threading.Event(), threading.Event()
+    """Keep every writer thread busy with a request until the returned event is set, so
+    what is submitted meanwhile waits in its queue (PostgreSQL runs two threads: each
+    request is submitted once the one before is taken, so each holds its own thread)."""
+    release = threading.Event()
+    for _ in range(writer.threads):
+        entered = threading.Event()
 
-    def busy(_session: object) -> Outcome:
-        entered.set()
-        assert release.wait(10)
-        return Outcome()
+        def busy(_session: object, entered: threading.Event = entered) -> Outcome:
+            entered.set()
+            assert release.wait(10)
+            return Outcome()
 
-    writer.submit(Submission(Sender("test"), [], T0, work=busy))
-    assert entered.wait(10)
+        writer.submit(Submission(Sender("test"), [], T0, work=busy))
+        assert entered.wait(10)
     return release
 
 

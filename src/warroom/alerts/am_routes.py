@@ -177,6 +177,7 @@ async def _alerts_for(
         return who
     try:
         matchers = _matchers_from(filters)
+        await state.writer.caught_up()  # alerts posted here before are listed
         return await run_in_threadpool(_query_alerts, state, matchers, flags, receiver)
     except (MatcherError, ValueError) as exc:
         return _am_error(400, f"bad matcher format: {exc}")

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from warroom.db.base import Base, JSONType, UTCDateTime
@@ -63,3 +63,25 @@ class AlertGroup(Base):
     )
     last_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
+
+
+class AlertIntake(Base):
+    """A request's alerts accepted under load but not processed yet: the durable copy
+    the alert writer answers on (`alerts.writer`), deleted in the transaction that
+    processes them. A row left by a process that stopped is processed by any writer; one
+    that failed to process is kept with its error (`failed_at`), never retried blindly."""
+
+    __tablename__ = "alert_intake"
+
+    # Random, chosen by the writer (`alerts.intake.journal`): never reused.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # None once the integration is deleted: its accepted alerts are still processed.
+    integration_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("integrations.id", ondelete="SET NULL"), nullable=True)
+    format: Mapped[str] = mapped_column(String(32))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    alert_count: Mapped[int] = mapped_column(Integer)  # how many of the body's alerts count
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from warroom.alerts import service as pipeline
 from warroom.alerts.formats import FormatError, ParseResult, require_format
 from warroom.alerts.formats.base import ItemError
+from warroom.alerts.intake import Intake, parse_options, sender_of
 from warroom.alerts.writer import Submission
 from warroom.api.state import AppState
 from warroom.clock import utcnow
@@ -134,18 +135,15 @@ def _parse(state: AppState, integration: Integration, slug: str, payload: Any,
            now: datetime, options: Mapping[str, Any] | None) -> ParseResult:
     """Parse with `slug` and the integration's options; a body the format refuses as a
     whole is a BodyError (and counted as rejected)."""
-    opts = {"dedup_scope": str(integration.id), **(options or {}), **(integration.options or {})}
     try:
-        return require_format(slug).parse(payload, now=now, options=opts)
+        return require_format(slug).parse(payload, now=now,
+                                          options=parse_options(integration, options))
     except FormatError as exc:
         state.metrics.alerts_rejected.labels(integration.format).inc()
         raise BodyError(str(exc), list(exc.messages)) from None
 
 
-def _sender(integration: Integration) -> pipeline.Sender:
-    # Timeline actors are at most 200 characters, integration names too.
-    return pipeline.Sender(name=f"integration:{integration.name}"[:200],
-                           integration_id=integration.id, service=integration.service)
+_sender = sender_of
 
 
 def _record(state: AppState, integration: Integration, outcome: pipeline.Outcome,
@@ -164,7 +162,6 @@ INLINE_PARSE_BYTES = 1024 * 1024  # bigger bodies are parsed off the event loop
 @dataclass
 class Accepted:
     integration: str
-    outcome: pipeline.Outcome
     errors: list[ItemError]
 
 
@@ -183,9 +180,20 @@ async def accept(state: AppState, *, key: str | None, body: bytes, slug: str,
 
     parsed = parse() if len(body) <= INLINE_PARSE_BYTES else await run_in_threadpool(parse)
     alerts = parsed.alerts[: state.config.alerts.max_alerts_per_request]
-    outcome = await state.writer.write_async(Submission(_sender(integration), alerts, now))
-    _record(state, integration, outcome, len(parsed.errors))
-    return Accepted(integration.name, outcome, parsed.errors)
+    rejected = len(parsed.errors)
+    if not alerts:
+        _record(state, integration, pipeline.Outcome(), rejected)
+        return Accepted(integration.name, parsed.errors)
+
+    def processed(result: pipeline.Outcome | BaseException) -> None:
+        if not isinstance(result, BaseException):
+            _record(state, integration, result, rejected)
+
+    # Answered once stored: under load, once journaled and before it is processed
+    # (`alerts.intake`); `processed` then records the outcome in /metrics.
+    intake = Intake(integration.id, slug, body, processed)
+    await state.writer.write_async(Submission(_sender(integration), alerts, now, intake=intake))
+    return Accepted(integration.name, parsed.errors)
 
 
 def _record_changes(session: Any, parsed: ParseResult, integration: Integration,

@@ -26,6 +26,7 @@ of MiB it no longer uses).
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import ctypes
 import ctypes.util
@@ -34,16 +35,21 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from warroom.alerts import intake as intakes
 from warroom.alerts import service as pipeline
 from warroom.alerts.context import PipelineConfig
+from warroom.alerts.intake import Intake
+from warroom.alerts.intake import journal as intakes_journal
 from warroom.alerts.model import IncomingAlert
+from warroom.clock import utcnow
 from warroom.db import Database
 from warroom.observability.metrics import Metrics
 
@@ -71,6 +77,19 @@ EXCLUSIVE_AFTER_MISS = 4  # PostgreSQL: see `AlertWriter._locking`
 
 MAX_QUEUED_ALERTS = 50_000  # beyond this, new requests are refused with "retry later"
 IDLE_SECONDS = 1.0  # a burst is over when no request has come for this long
+
+# Under load, requests that can be (`Submission.intake`) are answered once journaled
+# (`alerts.intake`) and processed after: when a batch holds at least this many of
+# them, or accepted requests are still waiting to be processed.
+JOURNAL_FROM_REQUESTS = 2
+# Accepted requests are processed once this many alerts wait (the batch size) or the
+# oldest has waited this long: long enough for a backlog to build up under load, short
+# against anything a person or an escalation waits for.
+PROCESS_AFTER_SECONDS = 0.02
+# A journaled row still there this long after it was received belongs to a writer that
+# stopped (or cannot reach the database): any writer's sweep then processes it.
+ORPHAN_AFTER_SECONDS = 30.0
+SWEEP_SECONDS = 10.0
 
 
 def _load_malloc_trim() -> Callable[[int], int] | None:
@@ -121,12 +140,14 @@ def transient(exc: DBAPIError) -> bool:
 
 
 Work = Callable[[Session], pipeline.Outcome]
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
 class Submission:
     """One request's alerts; `work` replaces plain ingest for requests that also carry
     acknowledgements or change events (those are applied alone, in arrival order).
+    `intake`: the request may be answered once journaled, before it is processed.
 
     Its outcome goes to `future` (callers in threads) or to `waiter`, an asyncio future
     of `loop` (callers on an event loop): the writer settles all the waiters of a batch
@@ -139,6 +160,12 @@ class Submission:
     future: concurrent.futures.Future[pipeline.Outcome] | None = None
     waiter: asyncio.Future[pipeline.Outcome] | None = None
     loop: asyncio.AbstractEventLoop | None = None
+    intake: Intake | None = None
+    journaled_at: float = 0.0  # monotonic; 0 unless this writer journaled it
+
+    @property
+    def journaled(self) -> bool:
+        return self.intake is not None and self.intake.id is not None
 
 
 class _Settlement:
@@ -149,6 +176,15 @@ class _Settlement:
                             list[tuple[asyncio.Future[pipeline.Outcome], object]]] = {}
 
     def settle(self, s: Submission, result: pipeline.Outcome | BaseException) -> None:
+        if s.intake is not None and s.intake.on_processed is not None:
+            try:
+                s.intake.on_processed(result)
+            except Exception:
+                log.exception("recording an ingest outcome failed")
+        if not s.journaled:  # else answered when it was journaled
+            self.answer(s, result)
+
+    def answer(self, s: Submission, result: pipeline.Outcome | BaseException) -> None:
         if s.waiter is not None and s.loop is not None:
             self._by_loop.setdefault(s.loop, []).append((s.waiter, result))
         elif s.future is not None and not s.future.done():
@@ -212,6 +248,15 @@ class AlertWriter:
         self.max_queued_alerts = MAX_QUEUED_ALERTS
         self._count_lock = threading.Lock()
         self._loop: tuple[int, asyncio.AbstractEventLoop] | None = None
+        # Journaled requests waiting to be processed, oldest first (see `alerts.intake`).
+        self._pending: collections.deque[Submission] = collections.deque()
+        self._pending_alerts = 0
+        self._pending_lock = threading.Lock()
+        self._journaled_count = 0  # requests journaled so far
+        self._settled_count = 0  # of those, processed (or failed, or taken by another writer)
+        self.orphan_after = ORPHAN_AFTER_SECONDS
+        self._started_at: datetime | None = None  # the first sweep takes rows from before it
+        self._next_sweep = 0.0
 
     def submit(self, submission: Submission) -> concurrent.futures.Future[pipeline.Outcome]:
         """Queue a request; its future gets the request's outcome once committed.
@@ -223,9 +268,9 @@ class AlertWriter:
         if submission.waiter is None and submission.future is None:
             submission.future = concurrent.futures.Future()
         with self._count_lock:
-            if self._queued_alerts and (self._queued_alerts + len(submission.alerts)
-                                        > self.max_queued_alerts):
-                raise Overloaded(f"{self._queued_alerts} alerts are waiting to be written")
+            waiting = self._queued_alerts + self._pending_alerts
+            if waiting and waiting + len(submission.alerts) > self.max_queued_alerts:
+                raise Overloaded(f"{waiting} alerts are waiting to be written")
             self._queued_alerts += len(submission.alerts)
             self._show_queue()
         self._queue.put(submission)
@@ -244,7 +289,7 @@ class AlertWriter:
     def _show_queue(self) -> None:
         """Publish the queue's length (under `_count_lock`, so updates stay in order)."""
         if self.metrics is not None:
-            self.metrics.ingest_queued_alerts.set(self._queued_alerts)
+            self.metrics.ingest_queued_alerts.set(self._queued_alerts + self._pending_alerts)
 
     def write(self, submission: Submission) -> pipeline.Outcome:
         """Submit and wait (from a worker thread)."""
@@ -268,6 +313,22 @@ class AlertWriter:
         self._loop = (threading.get_ident(), loop)
         return loop
 
+    async def caught_up(self, timeout: float = 2.0) -> bool:
+        """Wait until every request this writer had journaled when called is processed
+        (read-your-writes for an alert post answered before processing); False if that
+        took longer than `timeout`. Another process's writer is not waited for."""
+        target = self._journaled_count
+        deadline = time.monotonic() + timeout
+        while self._settled_count < target:
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.002)
+        return True
+
+    def start(self) -> None:
+        """Start the threads now: they also process what a stopped process journaled."""
+        self._ensure_started()
+
     def close(self, timeout: float = 10.0) -> None:
         """Finish what is queued and stop the threads."""
         with self._start_lock:
@@ -282,6 +343,7 @@ class AlertWriter:
             return
         with self._start_lock:
             if not self._workers:
+                self._started_at = utcnow()
                 for n in range(self.threads):
                     worker = threading.Thread(target=self._run, name=f"warroom-alerts-{n}",
                                               daemon=True)
@@ -294,42 +356,168 @@ class AlertWriter:
         while True:
             batch, stop = self._take()
             if batch:
-                settlement = _Settlement()
-                try:
-                    self._write(batch, settlement)
-                except BaseException as exc:  # never leave a caller waiting
-                    log.exception("alert writer failed on a batch")
-                    settlement = _Settlement()
-                    for s in batch:
-                        settlement.settle(s, exc)
-                finally:
-                    settlement.deliver()
-                    self._done_writing()
+                self._guarded(batch, self._handle)
             # Not kept while waiting for the next one: a batch of 1,000 alerts, its
             # answers and its pipeline state would stay resident through a quiet spell.
             del batch
+            if stop or self._processing_due():
+                self._process_pending(everything=stop)
+            if time.monotonic() >= self._next_sweep:
+                self._sweep()
             if stop:
                 return
 
-    def _take(self) -> tuple[list[Submission], bool]:
-        """Block for one submission, then take whatever else is already waiting. While a
-        burst is over and nothing comes, run the idle hooks once."""
+    def _guarded(self, batch: list[Submission],
+                 handle: Callable[[list[Submission], _Settlement], None]) -> None:
+        """Handle a batch and answer its callers, whatever happens."""
+        settlement = _Settlement()
+        self._begin_writing()
+        try:
+            handle(batch, settlement)
+        except BaseException as exc:  # never leave a caller waiting
+            log.exception("alert writer failed on a batch")
+            settlement = _Settlement()
+            for s in batch:
+                settlement.settle(s, exc)
+            self._settled(batch)
+        finally:
+            settlement.deliver()
+            self._done_writing()
+
+    def _handle(self, batch: list[Submission], settlement: _Settlement) -> None:
+        """Journal and answer the batch (under load), else write it at once. Anything
+        accepted before it is processed first, so alerts are applied in arrival order."""
+        journal = all(s.intake is not None for s in batch) and (
+            len(batch) >= JOURNAL_FROM_REQUESTS or self._pending)
+        if journal and self._journal(batch, settlement):
+            return
+        self._process_pending(everything=True)
+        self._write(batch, settlement)
+
+    def _journal(self, batch: list[Submission], settlement: _Settlement) -> bool:
+        """Store the requests' bodies and answer them; False if that failed (the batch is
+        then written the usual way)."""
+        intakes = [s.intake for s in batch]
+        received = [s.now for s in batch]
+        counts = [len(s.alerts) for s in batch]
+        try:
+            self._retrying(lambda session: intakes_journal(session, intakes, counts, received))
+        except Exception:
+            log.warning("journaling %d requests failed; writing them at once", len(batch),
+                        exc_info=True)
+            for i in intakes:
+                i.id = None  # type: ignore[union-attr]
+            return False
+        now = time.monotonic()
+        for s in batch:
+            s.journaled_at = now
+            s.intake.body = b""  # type: ignore[union-attr]  # on disk; the alerts are parsed
+            settlement.answer(s, pipeline.Outcome(received=len(s.alerts)))
+        with self._count_lock:
+            self._journaled_count += len(batch)
+            self._pending_alerts += sum(counts)
+            self._pending.extend(batch)
+        return True
+
+    def _processing_due(self) -> bool:
+        with self._count_lock:
+            if not self._pending:
+                return False
+            return (self._pending_alerts >= self._batch_cap() or
+                    time.monotonic() - self._pending[0].journaled_at >= PROCESS_AFTER_SECONDS)
+
+    def _batch_cap(self) -> int:
+        return self.storm_batch_alerts if self._storm else self.max_batch_alerts
+
+    def _process_pending(self, *, everything: bool = False) -> None:
+        """Process one batch of accepted requests (all of them with `everything`)."""
         while True:
+            chunk: list[Submission] = []
             with self._count_lock:
-                pending_idle = not self._idle_since_batch and not self._writing
-            if not pending_idle:
-                first = self._queue.get()
-                break
-            wait = self._last_batch_at + self.idle_seconds - time.monotonic()
+                count, cap = 0, self._batch_cap()
+                while self._pending and count < cap:
+                    s = self._pending.popleft()
+                    chunk.append(s)
+                    count += len(s.alerts)
+                self._pending_alerts -= count
+                self._show_queue()
+            if not chunk:
+                return
+            self._guarded(chunk, self._write)
+            del chunk
+            if not everything:
+                return
+
+    def _settled(self, batch: Iterable[Submission]) -> None:
+        """Count the requests of `batch` this writer journaled as done (`caught_up`)."""
+        n = sum(1 for s in batch if s.journaled_at)
+        with self._count_lock:
+            self._settled_count += n
+
+    def _sweep(self) -> None:
+        """Process what stopped writers journaled: at the first sweep every row received
+        before this writer started, later rows older than `orphan_after`."""
+        self._next_sweep = time.monotonic() + SWEEP_SECONDS
+        first, self._started_at = self._started_at, None
+        before = first if first is not None else (
+            utcnow() - timedelta(seconds=self.orphan_after))
+        with self._count_lock:
+            held = {s.intake.id for s in self._pending if s.intake is not None}
+        try:
+            with self.db.reading() as session:
+                rows = intakes.orphans(session, received_before=before, excluding=held,
+                                       limit=self._batch_cap())
+                revived = [self._revive(session, row) for row in rows]
+        except Exception:
+            log.exception("looking for accepted alerts left unprocessed failed")
+            return
+        batch = [s for s in revived if s is not None]
+        if batch:
+            log.warning("processing %d requests' alerts accepted but left unprocessed",
+                        len(batch))
+            self._guarded(batch, self._write)
+            self._next_sweep = 0.0  # there may be more
+
+    def _revive(self, session: Session, row: Any) -> Submission | None:
+        try:
+            sender, alerts = intakes.revive(session, row)
+        except Exception as exc:
+            log.exception("accepted alerts %d cannot be parsed again", row.id)
+            self._fail(row.id, exc)
+            return None
+        intake = Intake(row.integration_id, row.format, b"", self._recorder(row.format),
+                        id=row.id)
+        return Submission(sender, alerts, row.received_at, intake=intake)
+
+    def _recorder(self, fmt: str) -> Callable[[pipeline.Outcome | BaseException], None]:
+        def record(result: pipeline.Outcome | BaseException) -> None:
+            if self.metrics is not None and not isinstance(result, BaseException):
+                self.metrics.record_ingest(fmt, result)
+        return record
+
+    def _fail(self, row_id: int, exc: BaseException) -> None:
+        try:
+            with self.db.transaction(ingest=True) as session:
+                intakes.mark_failed(session, row_id, exc, utcnow())
+        except Exception:
+            log.exception("marking accepted alerts %d as failed failed", row_id)
+
+    def _take(self) -> tuple[list[Submission], bool]:
+        """Block for one submission, then take whatever else is already waiting; return
+        nothing once accepted requests are due to be processed or a sweep is due. While
+        a burst is over and nothing comes, run the idle hooks once."""
+        while True:
             try:
-                first = self._queue.get(timeout=max(wait, 0.0))
+                first = self._queue.get(timeout=self._wait_limit())
                 break
             except queue.Empty:
+                if self._processing_due() or time.monotonic() >= self._next_sweep:
+                    return [], False
                 self._went_idle()
         if first is None:
             return [], True
         batch, count = [first], len(first.alerts)
-        cap = self.storm_batch_alerts if self._storm else self.max_batch_alerts
+        cap = self._batch_cap()
         while count < cap:
             try:
                 more = self._queue.get_nowait()
@@ -343,10 +531,24 @@ class AlertWriter:
         self._taken(count)
         return batch, False
 
+    def _wait_limit(self) -> float:
+        """Seconds until the writer has something to do without a new submission."""
+        now = time.monotonic()
+        limits = [self._next_sweep - now]
+        with self._count_lock:
+            if not self._idle_since_batch and not self._writing and not self._pending:
+                limits.append(self._last_batch_at + self.idle_seconds - now)
+            if self._pending:
+                limits.append(self._pending[0].journaled_at + PROCESS_AFTER_SECONDS - now)
+        return max(min(limits), 0.0)
+
     def _taken(self, count: int) -> None:
         with self._count_lock:
             self._queued_alerts -= count
             self._show_queue()
+
+    def _begin_writing(self) -> None:
+        with self._count_lock:
             self._writing += 1
             self._idle_since_batch = False
 
@@ -357,8 +559,8 @@ class AlertWriter:
 
     def _went_idle(self) -> None:
         with self._count_lock:
-            if self._idle_since_batch or self._writing:  # another writer thread took over
-                return
+            if self._idle_since_batch or self._writing or self._pending:
+                return  # another writer thread took over, or there is work left
             if time.monotonic() - self._last_batch_at < self.idle_seconds:
                 return  # another writer thread finished a batch meanwhile
             self._idle_since_batch = True
@@ -369,32 +571,54 @@ class AlertWriter:
                 log.exception("alert writer idle hook %r failed", hook)
 
     def _write(self, batch: list[Submission], settlement: _Settlement) -> None:
+        """Process a batch in one transaction; if that fails, request by request, so a
+        request that cannot be stored fails alone. A journaled request that another
+        writer processed first is skipped."""
         started = time.perf_counter()
         try:
             results = self._locking(batch)
-        except Exception:
+        except Exception as exc:
             if len(batch) == 1:
+                self._keep_failed(batch[0], exc)
                 raise
             log.warning("a batch of %d requests failed; writing them one by one", len(batch),
                         exc_info=True)
             for s in batch:
                 try:
-                    one = self._locking([s])
-                    settlement.settle(s, one[0])
+                    one = self._locking([s])[0]
+                    if one is not None:
+                        settlement.settle(s, one)
                 except Exception as exc:
+                    self._keep_failed(s, exc)
                     settlement.settle(s, exc)
+            self._settled(batch)
             return
         received = new = 0
         for s, outcome in zip(batch, results, strict=True):
+            if outcome is None:
+                continue
             settlement.settle(s, outcome)
             received, new = received + outcome.received, new + outcome.new
+        self._settled(batch)
         if received:
             self._storm = new >= STORM_NEW_SHARE * received
         if self.metrics is not None:
             self.metrics.ingest_batch_requests.observe(len(batch))
             self.metrics.ingest_batch_seconds.observe(time.perf_counter() - started)
 
-    def _locking(self, batch: list[Submission]) -> list[pipeline.Outcome]:
+    def _keep_failed(self, s: Submission, exc: Exception) -> None:
+        """A journaled request that failed for good keeps its row, marked failed; one that
+        failed because the database could not be reached is left for a later sweep."""
+        if not s.journaled:
+            return
+        if isinstance(exc, (OperationalError, InterfaceError)) or (
+                isinstance(exc, DBAPIError) and transient(exc)):
+            return
+        log.error("accepted alerts %d could not be processed; kept as failed",
+                  s.intake.id, exc_info=exc)  # type: ignore[union-attr]
+        self._fail(s.intake.id, exc)  # type: ignore[arg-type, union-attr]
+
+    def _locking(self, batch: list[Submission]) -> list[pipeline.Outcome | None]:
         """On PostgreSQL, first with shared locks on the correlation groups and incidents
         (`pipeline.ingest`); again with exclusive ones if the batch must change them.
 
@@ -404,7 +628,7 @@ class AlertWriter:
         carrying acknowledgements lock exclusively from the start: those lock incidents
         for update, and two writers holding a shared lock on one incident would each
         wait for the other."""
-        def exclusive() -> list[pipeline.Outcome]:
+        def exclusive() -> list[pipeline.Outcome | None]:
             return self._retrying(lambda session: self._apply(session, batch))
 
         if self.db.is_sqlite or any(s.work is not None for s in batch):
@@ -418,8 +642,7 @@ class AlertWriter:
             self._exclusive_next = 0 if miss.routine else EXCLUSIVE_AFTER_MISS
         return exclusive()
 
-    def _retrying(self, work: Callable[[Session], list[pipeline.Outcome]]
-                  ) -> list[pipeline.Outcome]:
+    def _retrying(self, work: Callable[[Session], T]) -> T:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with self.db.transaction(ingest=True) as session:
@@ -431,13 +654,19 @@ class AlertWriter:
         raise AssertionError("unreachable")
 
     def _apply(self, session: Session, batch: list[Submission], *,
-               shared: bool = False) -> list[pipeline.Outcome]:
+               shared: bool = False) -> list[pipeline.Outcome | None]:
         """Consecutive plain submissions of one sender are merged into one pipeline batch;
         the rest run alone, all in arrival order, all in this transaction. `shared`: see
         `pipeline.ingest`."""
         cfg = self._cfg()
-        results: dict[int, pipeline.Outcome] = {}
+        results: dict[int, pipeline.Outcome | None] = {}
         run: list[Submission] = []
+        journaled = [s.intake.id for s in batch if s.journaled]  # type: ignore[union-attr]
+        if journaled:
+            mine = intakes.claim(session, journaled)
+            for s in batch:
+                if s.journaled and s.intake.id not in mine:  # type: ignore[union-attr]
+                    results[id(s)] = None  # processed by another writer
 
         def flush_run() -> None:
             if not run:
@@ -452,6 +681,8 @@ class AlertWriter:
             run.clear()
 
         for s in batch:
+            if id(s) in results:
+                continue
             if s.work is not None:
                 flush_run()
                 results[id(s)] = s.work(session)

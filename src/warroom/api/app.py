@@ -59,6 +59,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The alert writer starts now: it processes what a stopped process accepted.
+        _app.state.warroom.writer.start()
         if engine:
             engine.start()
         try:
