@@ -116,6 +116,29 @@ def test_requests_taken_together_are_answered_once_journaled_then_processed(
         assert len(session.scalars(select(Incident)).all()) == 1  # one DiskFull incident
 
 
+def test_a_large_request_is_written_at_once_with_the_accepted_ones_before_it(
+        writer: AlertWriter, db: Database, integration: Integration,
+        slow_processing: None) -> None:
+    processed: list[Outcome] = []
+    gate = Gate()
+    gate.hold(writer)
+    small = [writer.submit(submission(integration, n, processed)) for n in ("s1", "s2")]
+    gate.release.set()
+    assert all(f.result(10) for f in small)
+    assert len(intake_rows(db)) == 2 and stored(db) == set()  # accepted, waiting
+
+    names = [f"big{n}" for n in range(writer_module.JOURNAL_BELOW_ALERTS)]
+    large = submission(integration, "unused", processed)
+    large.alerts = [a for n in names
+                    for a in submission(integration, n, processed).alerts]
+    outcome = writer.write(large)  # enough alerts for a transaction of its own
+    assert (outcome.received, outcome.new) == (len(names), len(names))
+    # ...which also took the two accepted before it: nothing is left waiting
+    assert stored(db) == {"s1", "s2", *names}
+    assert intake_rows(db) == []
+    assert len(processed) == 3
+
+
 def test_a_lone_request_is_processed_before_it_is_answered(
         writer: AlertWriter, db: Database, integration: Integration,
         slow_processing: None) -> None:
