@@ -182,10 +182,11 @@ def journal_rows(db: Database, integration_id: uuid.UUID | None, bodies: list[by
 
 def test_what_a_stopped_process_accepted_is_processed_when_a_writer_starts(
         db: Database, integration: Integration) -> None:
-    metrics = Metrics()
+    metrics = Metrics(db)
     received = utcnow() - timedelta(seconds=5)
     good, broken = journal_rows(db, integration.id, [body_of("left", "behind"), b"[{"],
                                 received)
+    assert intake_gauges(metrics) == (2, 0)
     writer = make_writer(db, metrics)
     try:
         writer.start()  # nothing submitted: the first sweep finds the rows
@@ -194,6 +195,7 @@ def test_what_a_stopped_process_accepted_is_processed_when_a_writer_starts(
         rows = intake_rows(db)
         assert [r.id for r in rows] == [broken]
         assert rows[0].failed_at is not None and "JSONDecodeError" in (rows[0].error or "")
+        assert intake_gauges(metrics) == (0, 1)
         with db.reading() as session:
             first_seen = session.scalars(select(Alert.first_seen_at)).all()
         assert all(abs((t - received).total_seconds()) < 1 for t in first_seen)
@@ -203,6 +205,12 @@ def test_what_a_stopped_process_accepted_is_processed_when_a_writer_starts(
     finally:
         writer.close()
     assert good not in [r.id for r in intake_rows(db)]
+
+
+def intake_gauges(metrics: Metrics) -> tuple[float | None, float | None]:
+    """(waiting, failed) as /metrics shows them."""
+    return tuple(metrics.registry.get_sample_value(  # type: ignore[return-value]
+        "warroom_alert_intake_requests", {"state": state}) for state in ("waiting", "failed"))
 
 
 def test_rows_of_a_deleted_integration_are_still_processed(db: Database,

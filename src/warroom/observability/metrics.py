@@ -31,7 +31,7 @@ class _DatabaseGauges(Collector):
         self.db = db
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from warroom.alerts.models import Alert
+        from warroom.alerts.models import Alert, AlertIntake
         from warroom.incidents.models import Incident
         from warroom.notify.models import Delivery
 
@@ -41,6 +41,10 @@ class _DatabaseGauges(Collector):
                                    labels=["status"])
         deliveries = GaugeMetricFamily("warroom_deliveries", "Deliveries by status",
                                        labels=["status"])
+        intake = GaugeMetricFamily(
+            "warroom_alert_intake_requests", "Alert posts answered before processing: "
+            "waiting to be processed, or failed (kept in alert_intake with their error)",
+            labels=["state"])
         try:
             with self.db.reading() as session:
                 for status, severity, count in session.execute(
@@ -53,11 +57,18 @@ class _DatabaseGauges(Collector):
                 for status, count in session.execute(
                         select(Delivery.status, func.count()).group_by(Delivery.status)):
                     deliveries.add_metric([status], count)
+                failed = AlertIntake.failed_at.is_not(None)
+                waiting, failed_count = session.execute(
+                    select(func.count().filter(~failed), func.count().filter(failed))
+                    .select_from(AlertIntake)).one()
+                intake.add_metric(["waiting"], waiting)
+                intake.add_metric(["failed"], failed_count)
         except Exception:  # a scrape must not fail because the database is briefly away
             return
         yield incidents
         yield alerts
         yield deliveries
+        yield intake
 
 
 class Metrics:
