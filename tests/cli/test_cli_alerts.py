@@ -157,3 +157,31 @@ services: [{id: checkout, escalation_policy: pay}]
     assert opened["incidents_opened"] == ["INC-1"]
     shown = json.loads(invoke(paging, "incident", "show", "INC-1", "--json"))
     assert "escalation.started" in [e["kind"] for e in shown["timeline"]]
+
+
+def test_alert_held_lists_failed_posts_first_and_retry_sends_them_through_again(
+        env: dict[str, str], db: Database) -> None:
+    from warroom.alerts import intake
+
+    key = invoke(env, "integration", "create", "--name", "prom", "--format",
+                 "alertmanager").strip().splitlines()[-1]
+    with db.reading() as session:
+        integration = integrations.by_key(session, key)
+        assert integration is not None
+    waiting, broken = (intake.Intake(integration.id, "alertmanager", body)
+                       for body in (b'[{"labels": {"alertname": "A"}}]', b"[{"))
+    with db.transaction() as session:
+        intake.journal(session, [waiting, broken], [1, 1], [utcnow(), utcnow()])
+        intake.mark_failed(session, broken.id, ValueError("unexpected end of data"), utcnow())
+    assert "no alert posts" not in invoke(env, "alert", "held")
+    held = json.loads(invoke(env, "alert", "held", "--json"))
+    assert [(h["id"], h["state"]) for h in held] == [(broken.id, "failed"),
+                                                     (waiting.id, "waiting")]
+    assert held[0]["error"] == "ValueError: unexpected end of data"
+
+    invoke(env, "alert", "retry", code=5)  # says what to retry instead of guessing
+    assert "1 failed" in invoke(env, "alert", "retry", "--all-failed")
+    held = json.loads(invoke(env, "alert", "held", "--json"))
+    assert {(h["id"], h["state"], h["error"]) for h in held} == {
+        (broken.id, "waiting", None), (waiting.id, "waiting", None)}
+    assert "0 failed" in invoke(env, "alert", "retry", str(waiting.id))  # not failed: untouched

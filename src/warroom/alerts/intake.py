@@ -158,3 +158,18 @@ def revive(session: Session, row: AlertIntake) -> tuple[Sender, list[IncomingAle
         sender, options = sender_of(integration), parse_options(integration)
     parsed = require_format(row.format).parse(payload, now=row.received_at, options=options)
     return sender, parsed.alerts[: row.alert_count]
+
+
+def held(session: Session) -> list[AlertIntake]:
+    """Every row: failed ones first (they need a person), then waiting, oldest first."""
+    return list(session.scalars(select(AlertIntake).order_by(
+        AlertIntake.failed_at.is_(None), AlertIntake.received_at, AlertIntake.id)))
+
+
+def retry(session: Session, ids: Sequence[int] | None = None) -> int:
+    """Clear the failure of these failed rows (all failed rows without `ids`), so the next
+    sweep processes them again; how many there were."""
+    query = update(AlertIntake).where(AlertIntake.failed_at.is_not(None))
+    if ids is not None:
+        query = query.where(AlertIntake.id.in_(ids))
+    return session.execute(query.values(failed_at=None, error=None)).rowcount  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from warroom.alerts import intake as intakes
 from warroom.alerts import service as pipeline
 from warroom.alerts.context import PipelineConfig
 from warroom.alerts.formats import FormatError, require_format
@@ -136,6 +137,47 @@ def alert_send(
     else:
         touched = ", ".join(result["incidents_touched"]) or "no incident"
         console.print(f"stored ({'suppressed' if out.suppressed else 'routed'}); {touched}")
+
+
+@alert_app.command("held")
+def alert_held(database_url: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Alert posts answered but not processed yet: failed ones (with why) and waiting ones.
+
+    Under load small posts are answered once stored and processed right after; one that
+    could not be processed is kept here. `warroom alert retry` sends it through again."""
+    db = open_database(settings_from(database_url=database_url), migrate=False)
+    with db.reading() as session:
+        rows = [{"id": r.id, "state": "failed" if r.failed_at else "waiting",
+                 "received_at": r.received_at.isoformat(), "format": r.format,
+                 "alerts": r.alert_count, "error": r.error}
+                for r in intakes.held(session)]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("no alert posts are waiting or failed")
+        return
+    table = Table("id", "state", "received", "format", "alerts", "error")
+    for r in rows:
+        table.add_row(str(r["id"]), r["state"], r["received_at"], r["format"],
+                      str(r["alerts"]), escape(r["error"] or ""))
+    console.print(table)
+
+
+@alert_app.command("retry")
+def alert_retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="ids from `warroom alert held`")] = None,
+    all_failed: Annotated[bool, typer.Option("--all-failed", help="every failed one")] = False,
+    database_url: DbOpt = None,
+) -> None:
+    """Process failed alert posts again (a running server's writer takes them within
+    ~10 s; any started server takes them at once)."""
+    if not ids and not all_failed:
+        raise InvalidInput("name the ids to retry, or pass --all-failed")
+    db = open_database(settings_from(database_url=database_url), migrate=False)
+    with db.transaction() as session:
+        count = intakes.retry(session, None if all_failed else ids)
+    console.print(f"{count} failed alert post(s) will be processed again")
 
 
 @route_app.command("test")
