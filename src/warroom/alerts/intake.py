@@ -21,15 +21,16 @@ import random
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from types import MappingProxyType
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from warroom.alerts import store
 from warroom.alerts.formats import require_format
 from warroom.alerts.model import IncomingAlert
 from warroom.alerts.models import AlertIntake
@@ -70,11 +71,7 @@ def journal(session: Session, intakes: Sequence[Intake], counts: Sequence[int],
         rows = [(row_id, values.time(at), i.integration_id and i.integration_id.hex,
                  i.format, i.body, n)
                 for row_id, i, n, at in zip(ids, intakes, counts, received_at, strict=True)]
-        connection = session.connection()
-        for start in range(0, len(rows), ROWS_PER_STATEMENT):
-            part = rows[start:start + ROWS_PER_STATEMENT]
-            connection.exec_driver_sql(
-                f"{_INSERT} VALUES {_marks(len(part))}", tuple(v for row in part for v in row))
+        store.sqlite_many(session, _sqlite_insert, rows)
     else:
         rows = [(row_id, at, i.integration_id, i.format, i.body, n)
                 for row_id, i, n, at in zip(ids, intakes, counts, received_at, strict=True)]
@@ -86,12 +83,11 @@ def journal(session: Session, intakes: Sequence[Intake], counts: Sequence[int],
 
 _INSERT = ("INSERT INTO alert_intake (id, received_at, integration_id, format, body, "
            "alert_count)")
-ROWS_PER_STATEMENT = 500  # 6 parameters a row, far below SQLite's limit
 
 
 @lru_cache(maxsize=32)
-def _marks(rows: int) -> str:
-    return ", ".join(["(?, ?, ?, ?, ?, ?)"] * rows)
+def _sqlite_insert(rows: int) -> str:
+    return f"{_INSERT} VALUES {store.row_marks(rows, 6)}"
 
 
 def claim(session: Session, ids: Sequence[int]) -> set[int]:
@@ -158,6 +154,15 @@ def revive(session: Session, row: AlertIntake) -> tuple[Sender, list[IncomingAle
         sender, options = sender_of(integration), parse_options(integration)
     parsed = require_format(row.format).parse(payload, now=row.received_at, options=options)
     return sender, parsed.alerts[: row.alert_count]
+
+
+def counts(session: Session) -> tuple[int, int]:
+    """How many rows wait to be processed, and how many are kept as failed."""
+    failed = AlertIntake.failed_at.is_not(None)
+    waiting, failed_count = session.execute(
+        select(func.count().filter(~failed), func.count().filter(failed))
+        .select_from(AlertIntake)).one()
+    return waiting, failed_count
 
 
 def held(session: Session) -> list[AlertIntake]:

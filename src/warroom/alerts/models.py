@@ -64,7 +64,6 @@ class AlertGroup(Base):
     last_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-
 class AlertIntake(Base):
     """A request's alerts accepted under load but not processed yet: the durable copy
     the alert writer answers on (`alerts.writer`), deleted in the transaction that

@@ -97,7 +97,7 @@ def receive(
     now = utcnow()
     integration = _integration(state.integration_keys.lookup(key), expected_format)
     parsed = _parse(state, integration, slug, payload, now, options)
-    sender = _sender(integration)
+    sender = sender_of(integration)
     alerts = parsed.alerts[: state.config.alerts.max_alerts_per_request]
     recorded = 0
     work = None
@@ -141,9 +141,6 @@ def _parse(state: AppState, integration: Integration, slug: str, payload: Any,
     except FormatError as exc:
         state.metrics.alerts_rejected.labels(integration.format).inc()
         raise BodyError(str(exc), list(exc.messages)) from None
-
-
-_sender = sender_of
 
 
 def _record(state: AppState, integration: Integration, outcome: pipeline.Outcome,
@@ -192,7 +189,7 @@ async def accept(state: AppState, *, key: str | None, body: bytes, slug: str,
     # Answered once stored: under load, once journaled and before it is processed
     # (`alerts.intake`); `processed` then records the outcome in /metrics.
     intake = Intake(integration.id, slug, body, processed)
-    await state.writer.write_async(Submission(_sender(integration), alerts, now, intake=intake))
+    await state.writer.write_async(Submission(sender_of(integration), alerts, now, intake=intake))
     return Accepted(integration.name, parsed.errors)
 
 

@@ -66,7 +66,7 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
         return set()
     if session.get_bind().dialect.name == "sqlite":
         values = _SqliteRows()
-        _sqlite_many(session, _sqlite_insert, [values.row(r) for r in rows])
+        sqlite_many(session, _sqlite_insert, [values.row(r) for r in rows])
         return {r["fingerprint"] for r in rows}
     return _pg_insert(session, rows)
 
@@ -119,7 +119,7 @@ def row_marks(rows: int, columns: int) -> str:
     return ", ".join([one] * rows)
 
 
-def _sqlite_many(session: Session, statement: Callable[[int], str],
+def sqlite_many(session: Session, statement: Callable[[int], str],
                  rows: Sequence[tuple[Any, ...]]) -> None:
     """Run `statement(n)` (a multi-row statement for n rows) over `rows`, as few
     statements as SQLite's parameter limit allows."""
@@ -244,7 +244,7 @@ def touch(session: Session, params: list[dict[str, Any]]) -> None:
         return
     if session.get_bind().dialect.name == "sqlite":  # Prometheus' resends: the common case
         values = SqliteValues()
-        _sqlite_many(session, _sqlite_touch, [
+        sqlite_many(session, _sqlite_touch, [
             (p["n"], values.time(p["now"]), values.time(p["ends"]) if p["ends"] else None,
              p["fp"]) for p in params])
         return
@@ -269,7 +269,7 @@ def seen(session: Session, params: list[dict[str, Any]]) -> None:
         return
     if session.get_bind().dialect.name == "sqlite":
         values = SqliteValues()
-        _sqlite_many(session, _sqlite_seen, [(p["n"], values.time(p["now"]), p["fp"])
+        sqlite_many(session, _sqlite_seen, [(p["n"], values.time(p["now"]), p["fp"])
                                              for p in params])
         return
     with _pg_cursor(session) as cursor:
@@ -308,7 +308,7 @@ def attach(session: Session, pairs: Iterable[tuple[str, uuid.UUID]]) -> None:
     if not pairs:
         return
     if session.get_bind().dialect.name == "sqlite":  # every batch: one statement
-        _sqlite_many(session, _sqlite_attach,
+        sqlite_many(session, _sqlite_attach,
                      [(fp, incident_id.hex) for fp, incident_id in pairs])
         return
     # PostgreSQL: one round trip, not one per incident

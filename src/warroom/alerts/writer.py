@@ -47,7 +47,6 @@ from warroom.alerts import intake as intakes
 from warroom.alerts import service as pipeline
 from warroom.alerts.context import PipelineConfig
 from warroom.alerts.intake import Intake
-from warroom.alerts.intake import journal as intakes_journal
 from warroom.alerts.model import IncomingAlert
 from warroom.clock import utcnow
 from warroom.db import Database
@@ -253,7 +252,6 @@ class AlertWriter:
         # Journaled requests waiting to be processed, oldest first (see `alerts.intake`).
         self._pending: collections.deque[Submission] = collections.deque()
         self._pending_alerts = 0
-        self._pending_lock = threading.Lock()
         self._journaled_count = 0  # requests journaled so far
         self._settled_count = 0  # of those, processed (or failed, or taken by another writer)
         self.orphan_after = ORPHAN_AFTER_SECONDS
@@ -409,15 +407,15 @@ class AlertWriter:
     def _journal(self, batch: list[Submission], settlement: _Settlement) -> bool:
         """Store the requests' bodies and answer them; False if that failed (the batch is
         then written the usual way)."""
-        intakes = [s.intake for s in batch]
+        entries = [s.intake for s in batch]
         received = [s.now for s in batch]
         counts = [len(s.alerts) for s in batch]
         try:
-            self._retrying(lambda session: intakes_journal(session, intakes, counts, received))
+            self._retrying(lambda session: intakes.journal(session, entries, counts, received))
         except Exception:
             log.warning("journaling %d requests failed; writing them at once", len(batch),
                         exc_info=True)
-            for i in intakes:
+            for i in entries:
                 i.id = None  # type: ignore[union-attr]
             return False
         now = time.monotonic()

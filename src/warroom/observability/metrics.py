@@ -31,7 +31,8 @@ class _DatabaseGauges(Collector):
         self.db = db
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from warroom.alerts.models import Alert, AlertIntake
+        from warroom.alerts import intake as intakes
+        from warroom.alerts.models import Alert
         from warroom.incidents.models import Incident
         from warroom.notify.models import Delivery
 
@@ -57,10 +58,7 @@ class _DatabaseGauges(Collector):
                 for status, count in session.execute(
                         select(Delivery.status, func.count()).group_by(Delivery.status)):
                     deliveries.add_metric([status], count)
-                failed = AlertIntake.failed_at.is_not(None)
-                waiting, failed_count = session.execute(
-                    select(func.count().filter(~failed), func.count().filter(failed))
-                    .select_from(AlertIntake)).one()
+                waiting, failed_count = intakes.counts(session)
                 intake.add_metric(["waiting"], waiting)
                 intake.add_metric(["failed"], failed_count)
         except Exception:  # a scrape must not fail because the database is briefly away

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import func, select
-
-from warroom.alerts.models import AlertIntake
+from warroom.alerts import intake as intakes
 from warroom.db import Database
 
 
@@ -16,8 +14,7 @@ def intake_processed(db: Database, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         with db.reading() as session:
-            waiting = session.scalar(select(func.count()).select_from(AlertIntake)
-                                     .where(AlertIntake.failed_at.is_(None)))
+            waiting, _ = intakes.counts(session)
         if not waiting:
             return
         if time.monotonic() >= deadline:
